@@ -1,0 +1,176 @@
+// Package workflows holds Kindling's workflows: SparkJob runs one Spark application through
+// its stages (validate, fetch dependencies, then per attempt render, create, supervise, clean
+// up) and CleanupAfter removes a finished job's objects once its time to live ends.
+//
+// Workflow code is deterministic: no I/O, no time.Now, no map iteration without sorting. Every
+// change to workflow logic goes behind workflow.GetVersion so running jobs replay unchanged
+// (replay_test.go replays the saved histories in testdata/histories).
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kindling-dev/kindling/activities"
+)
+
+// Names a client uses to start and follow a job.
+const (
+	TaskQueue                = "kindling"
+	WorkflowName             = "SparkJob"
+	CleanupAfterWorkflowName = "CleanupAfter"
+	// QueryStatus returns a Status.
+	QueryStatus = "status"
+)
+
+// Job states: the result's State, the status query's State and the KindlingState search
+// attribute.
+const (
+	StateRunning   = "RUNNING"
+	StateCompleted = "COMPLETED"
+	StateFailed    = "FAILED"
+	StateCancelled = "CANCELLED"
+)
+
+// Stages, as the status query reports them.
+const (
+	StageValidating   = "validating"
+	StageFetchingDeps = "fetching-dependencies"
+	StageRendering    = "rendering"
+	StageCreating     = "creating"
+	StageSupervising  = "supervising"
+	StageCleaningUp   = "cleaning-up"
+	StageWaitingRetry = "waiting-to-retry"
+	StageDone         = "done"
+)
+
+// Typed search attributes SparkJob upserts, so the UI and `temporal workflow list` can find
+// jobs by name, app id, state and attempt.
+var (
+	SearchAttrJobName   = temporal.NewSearchAttributeKeyKeyword("KindlingJobName")
+	SearchAttrAppID     = temporal.NewSearchAttributeKeyKeyword("KindlingAppId")
+	SearchAttrState     = temporal.NewSearchAttributeKeyKeyword("KindlingState")
+	SearchAttrNamespace = temporal.NewSearchAttributeKeyKeyword("KindlingNamespace")
+	SearchAttrAttempt   = temporal.NewSearchAttributeKeyInt64("KindlingAttempt")
+)
+
+// SearchAttributes maps each search attribute above to its type as `temporal operator
+// search-attribute create --type` spells it; the dev stack and deployments register these.
+var SearchAttributes = map[string]string{
+	"KindlingJobName":   "Keyword",
+	"KindlingAppId":     "Keyword",
+	"KindlingState":     "Keyword",
+	"KindlingNamespace": "Keyword",
+	"KindlingAttempt":   "Int",
+}
+
+// Policy numbers.
+const (
+	// OOMOverheadFactor raises a memory overhead after an OOMKilled attempt: next = ceil(prev × 1.5).
+	OOMOverheadFactorNum, OOMOverheadFactorDen = 3, 2
+	// OOMOverheadMaxMultiple bounds the raise: never above 4× the first attempt's overhead, so
+	// a job that leaks memory cannot grow until it asks for a whole node.
+	OOMOverheadMaxMultiple = 4
+
+	// DefaultFailureTTL keeps a failed job's driver this long so its logs can be read, when the
+	// spec sets no timeToLiveSeconds. A successful job is cleaned up at once by default.
+	DefaultFailureTTL = time.Hour
+	// DefaultRetryInterval is the operator's default for onFailureRetryInterval and
+	// onSubmissionFailureRetryInterval when the policy is not Never.
+	DefaultRetryInterval = 5 * time.Second
+	// MaxAttempts bounds attempts in one workflow run (restartPolicy Always restarts forever in
+	// the operator): each attempt adds about 25 history events, and history must stay bounded.
+	MaxAttempts = 100
+
+	// SuperviseTimeout is the longest one attempt may run.
+	SuperviseTimeout = 24 * time.Hour
+	// DriverStartTimeout and ImagePullTimeout: how long a driver may stay unscheduled, or wait
+	// on its image, before Supervise fails the attempt.
+	DriverStartTimeout = 10 * time.Minute
+	ImagePullTimeout   = 5 * time.Minute
+)
+
+// Status is what the status query returns: the job's live state.
+type Status struct {
+	State            string `json:"state"`
+	Stage            string `json:"stage"`
+	Attempt          int    `json:"attempt"`
+	AppID            string `json:"appId,omitempty"`
+	DriverPod        string `json:"driverPod,omitempty"`
+	DriverPhase      string `json:"driverPhase,omitempty"`
+	ExecutorsRunning int    `json:"executorsRunning"`
+	ExecutorsPending int    `json:"executorsPending"`
+	ExecutorsFailed  int    `json:"executorsFailed"`
+	LastReason       string `json:"lastReason,omitempty"`
+	// NextAttemptAt is set while the job waits out a retry interval.
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+}
+
+// JobResult is SparkJob's result.
+//
+// How a job ends, as Temporal records it:
+//   - COMPLETED and FAILED: the workflow completes with this result and a nil error, so the CLI
+//     and the UI read the state and reason from one place; the CLI exits non-zero when State
+//     is not COMPLETED.
+//   - CANCELLED: the workflow ends as Canceled (what someone who pressed Cancel expects to see)
+//     and this result travels as the CanceledError's details: use ResultFromError.
+//   - An invalid spec fails the workflow with a non-retryable ApplicationError of type
+//     activities.ErrInvalidSpec whose message names the field; nothing was created.
+type JobResult struct {
+	State        string                  `json:"state"`
+	Reason       string                  `json:"reason,omitempty"`
+	AppID        string                  `json:"appId,omitempty"`
+	Attempts     []AttemptResult         `json:"attempts"`
+	Dependencies []activities.Dependency `json:"dependencies"`
+}
+
+// AttemptResult is one attempt: one set of driver, service and conf objects with fresh names.
+type AttemptResult struct {
+	Attempt int    `json:"attempt"`
+	State   string `json:"state"`
+	// Outcome is Supervise's classification (activities.Outcome*), or "SubmissionFailed".
+	Outcome                   string    `json:"outcome,omitempty"`
+	Reason                    string    `json:"reason,omitempty"`
+	ExitCode                  int32     `json:"exitCode"`
+	DriverPod                 string    `json:"driverPod,omitempty"`
+	AppID                     string    `json:"appId,omitempty"`
+	DriverMemory              string    `json:"driverMemory,omitempty"` // container request = limit, e.g. "1408Mi"
+	DriverMemoryOverheadMiB   int64     `json:"driverMemoryOverheadMiB"`
+	ExecutorMemoryOverheadMiB int64     `json:"executorMemoryOverheadMiB"`
+	StartedAt                 time.Time `json:"startedAt"`
+	EndedAt                   time.Time `json:"endedAt"`
+}
+
+// CleanupAfterInput is CleanupAfter's input: wait Delay, then delete what Cleanup names.
+type CleanupAfterInput struct {
+	Delay   time.Duration
+	Cleanup activities.CleanupInput
+}
+
+// ResultFromError returns the JobResult a cancelled SparkJob carries in its CanceledError.
+func ResultFromError(err error) (JobResult, bool) {
+	var ce *temporal.CanceledError
+	var res JobResult
+	if !errors.As(err, &ce) || !ce.HasDetails() {
+		return res, false
+	}
+	if ce.Details(&res) != nil {
+		return res, false
+	}
+	return res, true
+}
+
+// Registry is the part of a worker (or a replayer) that registers workflows.
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// Register registers SparkJob and CleanupAfter under their names. Activities are registered
+// by the worker, as one *activities.Activities value.
+func Register(r Registry) {
+	r.RegisterWorkflowWithOptions(SparkJob, workflow.RegisterOptions{Name: WorkflowName})
+	r.RegisterWorkflowWithOptions(CleanupAfter, workflow.RegisterOptions{Name: CleanupAfterWorkflowName})
+}

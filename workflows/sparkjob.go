@@ -1,0 +1,408 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s"
+)
+
+// a names the activities for the workflow; the worker registers the real value.
+var a *activities.Activities
+
+// Activity options, one per stage: each stage has its own timeouts and retries.
+var (
+	validateOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumAttempts:        3,
+			NonRetryableErrorTypes: []string{activities.ErrInvalidSpec},
+		},
+	}
+	fetchOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    15 * time.Minute,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: []string{activities.ErrDependency, activities.ErrInvalidSpec},
+		},
+	}
+	renderOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumAttempts:        3,
+			NonRetryableErrorTypes: []string{activities.ErrInvalidSpec},
+		},
+	}
+	createOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: 15 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        8,
+			NonRetryableErrorTypes: []string{activities.ErrSubmission, activities.ErrForeignObject, activities.ErrInvalidSpec},
+		},
+	}
+	// Supervise retries without a count: its errors are infrastructure (API server, worker
+	// restart), and each retry resumes from the last heartbeat.
+	superviseOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    SuperviseTimeout,
+		ScheduleToCloseTimeout: SuperviseTimeout,
+		HeartbeatTimeout:       30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second,
+			MaximumInterval: time.Minute,
+		},
+	}
+	// Cleanup keeps trying for an hour: leaving a driver behind costs a node's worth of money.
+	cleanupOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second,
+			MaximumInterval: time.Minute,
+		},
+	}
+)
+
+// job is one SparkJob run's state: what the status query shows and what the result returns.
+type job struct {
+	spec   k8s.JobSpec
+	wfID   string
+	status Status
+	result JobResult
+}
+
+// SparkJob runs one Spark application to its end. See JobResult for how it ends.
+func SparkJob(ctx workflow.Context, spec k8s.JobSpec) (JobResult, error) {
+	j := &job{
+		spec:   spec,
+		wfID:   workflow.GetInfo(ctx).WorkflowExecution.ID,
+		status: Status{State: StateRunning, Stage: StageValidating},
+		result: JobResult{State: StateRunning, Attempts: []AttemptResult{}, Dependencies: []activities.Dependency{}},
+	}
+	logger := workflow.GetLogger(ctx)
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status, nil }); err != nil {
+		return JobResult{}, err
+	}
+	j.upsert(ctx,
+		SearchAttrJobName.ValueSet(spec.Name),
+		SearchAttrNamespace.ValueSet(spec.Namespace),
+		SearchAttrState.ValueSet(StateRunning),
+	)
+
+	// Validate: a bad spec fails the workflow itself; nothing has been created.
+	var v activities.ValidateOutput
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, validateOptions),
+		a.Validate, activities.ValidateInput{Spec: spec}).Get(ctx, &v)
+	if err != nil {
+		if cancelled(ctx, err) {
+			return j.finish(ctx, StateCancelled, "cancelled while validating")
+		}
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrInvalidSpec {
+			j.status.State, j.status.Stage, j.status.LastReason = StateFailed, StageDone, appErr.Message()
+			j.upsert(ctx, SearchAttrState.ValueSet(StateFailed))
+			return JobResult{}, temporal.NewNonRetryableApplicationError("invalid spec: "+appErr.Message(), activities.ErrInvalidSpec, nil)
+		}
+		return j.finish(ctx, StateFailed, "validate: "+message(err))
+	}
+	j.spec = v.Spec
+
+	// Dependencies: an unreachable or mismatching one fails the job before any pod exists.
+	j.status.Stage = StageFetchingDeps
+	var deps activities.FetchDependenciesOutput
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, fetchOptions),
+		a.FetchDependencies, activities.FetchDependenciesInput{Spec: j.spec}).Get(ctx, &deps)
+	if err != nil {
+		if cancelled(ctx, err) {
+			return j.finish(ctx, StateCancelled, "cancelled while fetching dependencies")
+		}
+		return j.finish(ctx, StateFailed, "dependencies: "+message(err))
+	}
+	if deps.Dependencies != nil {
+		j.result.Dependencies = deps.Dependencies
+	}
+
+	var (
+		counts                       restartCounts
+		driverOverhead, execOverhead int64 // 0: the renderer computes Spark's default
+		firstDriverOH, firstExecOH   int64
+		last                         *attempt
+		state, reason                string
+	)
+	for n := 1; ; n++ {
+		at := j.runAttempt(ctx, n, driverOverhead, execOverhead)
+		last = at
+		j.result.Attempts = append(j.result.Attempts, at.result)
+		j.result.AppID = at.result.AppID
+		j.status.LastReason = at.result.Reason
+		if n == 1 {
+			firstDriverOH, firstExecOH = at.rendered.DriverMemoryOverheadMiB, at.rendered.ExecutorMemoryOverheadMiB
+		}
+		if at.end == endCancelled {
+			state, reason = StateCancelled, at.result.Reason
+			break
+		}
+
+		switch at.end {
+		case endRunFailed:
+			counts.runFailures++
+		case endSubmissionFailed:
+			counts.submissionFailures++
+		}
+		again, wait := nextAttempt(j.spec.RestartPolicy, at.end, counts)
+		if again && n >= MaxAttempts {
+			logger.Warn("attempt limit reached", "attempts", n)
+			again = false
+		}
+		if !again {
+			state, reason = StateFailed, at.result.Reason
+			if at.end == endSucceeded {
+				state, reason = StateCompleted, ""
+			}
+			break
+		}
+
+		// OOMKilled: the next attempt gets more overhead, within the bound.
+		if at.outcome.Outcome == activities.OutcomeOOMKilled && at.rendered.DriverMemoryOverheadMiB > 0 {
+			driverOverhead = raiseOverhead(at.rendered.DriverMemoryOverheadMiB, firstDriverOH)
+			logger.Info("driver OOMKilled: raising memory overhead", "fromMiB", at.rendered.DriverMemoryOverheadMiB, "toMiB", driverOverhead)
+		}
+		if at.outcome.ExecutorOOMKills > 0 && at.rendered.ExecutorMemoryOverheadMiB > 0 {
+			execOverhead = raiseOverhead(at.rendered.ExecutorMemoryOverheadMiB, firstExecOH)
+			logger.Info("executors OOMKilled: raising memory overhead", "fromMiB", at.rendered.ExecutorMemoryOverheadMiB, "toMiB", execOverhead)
+		}
+
+		// The old attempt's objects go before the next attempt starts.
+		if at.created {
+			j.status.Stage = StageCleaningUp
+			j.cleanup(ctx, at)
+			at.created = false
+		}
+		if ctx.Err() != nil {
+			state, reason = StateCancelled, "cancelled between attempts"
+			break
+		}
+		if wait > 0 {
+			j.status.Stage = StageWaitingRetry
+			next := workflow.Now(ctx).Add(wait)
+			j.status.NextAttemptAt = &next
+			err := workflow.Sleep(ctx, wait)
+			j.status.NextAttemptAt = nil
+			if err != nil {
+				state, reason = StateCancelled, "cancelled while waiting to retry"
+				break
+			}
+		}
+	}
+
+	// The last attempt's objects: at once on cancel or without a TTL, else after the TTL by a
+	// child workflow that outlives this one, so the result does not wait for it.
+	if last != nil && last.created {
+		ttl := ttlFor(j.spec, state)
+		if state == StateCancelled || ttl == 0 || !j.cleanupLater(ctx, last, ttl) {
+			j.status.Stage = StageCleaningUp
+			j.cleanup(ctx, last)
+		}
+	}
+	return j.finish(ctx, state, reason)
+}
+
+// endCancelled marks an attempt the workflow's cancellation ended.
+const endCancelled attemptEnd = -1
+
+// attempt is one attempt's record while the workflow runs.
+type attempt struct {
+	n        int
+	rendered k8s.Rendered
+	outcome  activities.SuperviseOutput
+	result   AttemptResult
+	end      attemptEnd
+	created  bool // objects may exist: CreateResources was called
+}
+
+// runAttempt renders, creates and supervises one attempt; it never cleans up.
+func (j *job) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhead int64) *attempt {
+	at := &attempt{n: n, result: AttemptResult{Attempt: n, StartedAt: workflow.Now(ctx)}}
+	j.status = Status{State: StateRunning, Stage: StageRendering, Attempt: n, LastReason: j.status.LastReason}
+	done := func(end attemptEnd, reason string) *attempt {
+		at.end = end
+		at.result.Reason = reason
+		at.result.EndedAt = workflow.Now(ctx)
+		switch end {
+		case endSucceeded:
+			at.result.State = StateCompleted
+		case endCancelled:
+			at.result.State = StateCancelled
+		default:
+			at.result.State = StateFailed
+		}
+		return at
+	}
+
+	var r activities.RenderOutput
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, renderOptions), a.Render,
+		activities.RenderInput{Spec: j.spec, Options: k8s.RenderOptions{
+			WorkflowID:                j.wfID,
+			Attempt:                   n,
+			DriverMemoryOverheadMiB:   driverOverhead,
+			ExecutorMemoryOverheadMiB: execOverhead,
+		}}).Get(ctx, &r)
+	if err != nil {
+		if cancelled(ctx, err) {
+			return done(endCancelled, "cancelled while rendering")
+		}
+		return done(endNotRetryable, "render: "+message(err))
+	}
+	at.rendered = r.Rendered
+	at.result.AppID = r.Rendered.AppID
+	at.result.DriverPod = r.Rendered.Names.DriverPod
+	at.result.DriverMemoryOverheadMiB = r.Rendered.DriverMemoryOverheadMiB
+	at.result.ExecutorMemoryOverheadMiB = r.Rendered.ExecutorMemoryOverheadMiB
+	if r.Rendered.DriverMemoryMiB > 0 {
+		at.result.DriverMemory = fmt.Sprintf("%dMi", r.Rendered.DriverMemoryMiB)
+	}
+	j.status.AppID, j.status.DriverPod = r.Rendered.AppID, r.Rendered.Names.DriverPod
+	j.upsert(ctx, SearchAttrAppID.ValueSet(r.Rendered.AppID), SearchAttrAttempt.ValueSet(int64(n)))
+
+	j.status.Stage = StageCreating
+	at.created = true
+	var c activities.CreateOutput
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, createOptions), a.CreateResources,
+		activities.CreateInput{Rendered: r.Rendered}).Get(ctx, &c)
+	if err != nil {
+		if cancelled(ctx, err) {
+			return done(endCancelled, "cancelled while creating resources")
+		}
+		at.result.Outcome = activities.ErrSubmission
+		return done(endSubmissionFailed, "submission failed: "+message(err))
+	}
+	if c.DriverPod != "" {
+		at.result.DriverPod, j.status.DriverPod = c.DriverPod, c.DriverPod
+	}
+
+	// Heartbeats do not reach the workflow: while Supervise runs the query shows this stage
+	// and the attempt's names; its result brings the final progress.
+	j.status.Stage = StageSupervising
+	var s activities.SuperviseOutput
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, superviseOptions), a.Supervise,
+		activities.SuperviseInput{
+			Namespace:        r.Rendered.Namespace,
+			AppID:            r.Rendered.AppID,
+			DriverPod:        at.result.DriverPod,
+			DriverUID:        c.DriverUID,
+			StartTimeout:     DriverStartTimeout,
+			ImagePullTimeout: ImagePullTimeout,
+		}).Get(ctx, &s)
+	if err != nil {
+		if cancelled(ctx, err) {
+			return done(endCancelled, "cancelled while the driver ran")
+		}
+		return done(endRunFailed, "supervise: "+message(err))
+	}
+	at.outcome = s
+	at.result.Outcome = s.Outcome
+	at.result.ExitCode = s.ExitCode
+	p := s.Progress
+	j.status.DriverPhase = p.DriverPhase
+	j.status.ExecutorsRunning, j.status.ExecutorsPending, j.status.ExecutorsFailed = p.ExecutorsRunning, p.ExecutorsPending, p.ExecutorsFailed
+	if s.Outcome == activities.OutcomeSucceeded {
+		return done(endSucceeded, s.Reason)
+	}
+	reason := s.Reason
+	if reason == "" {
+		reason = s.Outcome
+	}
+	return done(endRunFailed, reason)
+}
+
+// cleanupInput names everything one attempt created.
+func (j *job) cleanupInput(at *attempt) activities.CleanupInput {
+	ns := at.rendered.Namespace
+	if ns == "" {
+		ns = j.spec.Namespace
+	}
+	return activities.CleanupInput{
+		Namespace: ns,
+		DriverPod: at.result.DriverPod,
+		Selector:  fmt.Sprintf("%s=%s,%s=%d", k8s.LabelRun, k8s.RunLabel(j.wfID), k8s.LabelAttempt, at.n),
+	}
+}
+
+// cleanup deletes an attempt's objects now, on a disconnected context so it also runs after
+// the workflow was cancelled. A failure is logged: the job's state is the application's.
+func (j *job) cleanup(ctx workflow.Context, at *attempt) {
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), a.Cleanup, j.cleanupInput(at)).Get(dctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("cleanup failed; objects may be left", "attempt", at.n, "error", err)
+	}
+}
+
+// cleanupLater starts CleanupAfter for the attempt and returns once the child has started, so
+// the result does not wait for the TTL. False: it could not start; clean up now instead.
+func (j *job) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration) bool {
+	info := workflow.GetInfo(ctx)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        fmt.Sprintf("%s/cleanup/%s", info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, CleanupAfterWorkflowName, CleanupAfterInput{Delay: ttl, Cleanup: j.cleanupInput(at)})
+	var we workflow.Execution
+	if err := child.GetChildWorkflowExecution().Get(ctx, &we); err != nil {
+		workflow.GetLogger(ctx).Error("could not start delayed cleanup; cleaning up now", "error", err)
+		return false
+	}
+	j.status.LastReason = fmt.Sprintf("objects kept for %s, then deleted by %s", ttl, we.ID)
+	return true
+}
+
+// finish records the job's end and returns what SparkJob returns.
+func (j *job) finish(ctx workflow.Context, state, reason string) (JobResult, error) {
+	j.result.State, j.result.Reason = state, reason
+	j.status.State, j.status.Stage = state, StageDone
+	if reason != "" {
+		j.status.LastReason = reason
+	}
+	j.upsert(ctx, SearchAttrState.ValueSet(state))
+	if state == StateCancelled {
+		return JobResult{}, temporal.NewCanceledError(j.result)
+	}
+	return j.result, nil
+}
+
+// upsert sets search attributes; a failure (say, one not registered) must not fail the job.
+func (j *job) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
+	}
+}
+
+// cancelled tells whether err came from the workflow's own cancellation.
+func cancelled(ctx workflow.Context, err error) bool {
+	return ctx.Err() != nil && temporal.IsCanceledError(err)
+}
+
+// message is an error's innermost message, for a person: the activity wrapper adds only noise.
+func message(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return timeoutErr.Error()
+	}
+	return err.Error()
+}
