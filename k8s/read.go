@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -101,6 +102,21 @@ func ReadJob(data []byte) (*JobSpec, error) {
 	if picked == nil {
 		return nil, fmt.Errorf("read job: no %s in the input (kinds found: %s)", kindSparkApp, strings.Join(kinds, ", "))
 	}
+	picked, templates, err := takeTemplates(picked, pickedKind)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := decodePicked(picked, pickedKind)
+	if err != nil {
+		return nil, err
+	}
+	if err := templates.apply(&spec.SparkApplicationSpec); err != nil {
+		return nil, err
+	}
+	return spec, nil
+}
+
+func decodePicked(picked []byte, pickedKind string) (*JobSpec, error) {
 	switch pickedKind {
 	case kindSparkApp:
 		var app sparkApplication
@@ -163,6 +179,65 @@ func decodeStrict(data []byte, into any) error {
 	}
 	if dec.More() {
 		return errors.New("trailing data after the document")
+	}
+	return nil
+}
+
+// podTemplates are spec.driver.template and spec.executor.template, taken out before strict
+// decoding: the operator keeps them schemaless and Spark ignores fields a pod does not have,
+// so a template that works there (the operator's own example puts container fields in the
+// pod securityContext) must work here.
+type podTemplates struct{ driver, executor json.RawMessage }
+
+func takeTemplates(doc []byte, kind string) ([]byte, podTemplates, error) {
+	var t podTemplates
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return nil, t, fmt.Errorf("read job: %w", err)
+	}
+	spec := m
+	switch kind {
+	case kindSparkApp:
+		spec, _ = m["spec"].(map[string]any)
+	case kindScheduledSpark:
+		outer, _ := m["spec"].(map[string]any)
+		spec, _ = outer["template"].(map[string]any)
+	}
+	for _, role := range []string{"driver", "executor"} {
+		pod, _ := spec[role].(map[string]any)
+		tmpl, ok := pod["template"]
+		if !ok {
+			continue
+		}
+		raw, err := json.Marshal(tmpl)
+		if err != nil {
+			return nil, t, err
+		}
+		if role == "driver" {
+			t.driver = raw
+		} else {
+			t.executor = raw
+		}
+		delete(pod, "template")
+	}
+	out, err := json.Marshal(m)
+	return out, t, err
+}
+
+func (t podTemplates) apply(s *SparkApplicationSpec) error {
+	for role, raw := range map[string]json.RawMessage{"driver": t.driver, "executor": t.executor} {
+		if raw == nil {
+			continue
+		}
+		var tmpl corev1.PodTemplateSpec
+		if err := json.Unmarshal(raw, &tmpl); err != nil {
+			return fmt.Errorf("read spec.%s.template: %w", role, err)
+		}
+		if role == "driver" {
+			s.Driver.Template = &tmpl
+		} else {
+			s.Executor.Template = &tmpl
+		}
 	}
 	return nil
 }

@@ -1,0 +1,43 @@
+package k8s
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../../shared/fixtures/kubeflow-examples"
+
+// Every published operator example must render unchanged.
+func TestKubeflowExamplesRender(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
+	if err != nil || len(files) < 14 {
+		t.Fatalf("want the 14 operator examples in %s, found %d (%v)", fixtures, len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The published prometheus example holds placeholders its reader fills in.
+			data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
+			spec, err := ReadJob(data)
+			if err != nil {
+				t.Fatalf("ReadJob: %v", err)
+			}
+			r, err := Render(spec, RenderOptions{WorkflowID: "wf-" + spec.Name, Attempt: 1})
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			out, err := MarshalYAML(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(out), "kind: Pod\n") || r.DriverPod.Name != r.Names.DriverPod {
+				t.Errorf("no driver pod rendered:\n%s", out)
+			}
+		})
+	}
+}

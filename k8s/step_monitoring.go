@@ -1,0 +1,119 @@
+package k8s
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// The operator's monitoring constants (pkg/common/prometheus.go).
+const (
+	metricsConfDir         = "/etc/metrics/conf"
+	metricsVolume          = "spark-metrics-conf"
+	metricsPropertiesKey   = "metrics.properties"
+	prometheusConfigKey    = "prometheus.yaml"
+	defaultPrometheusPort  = 8090
+	defaultPrometheusPortN = "jmx-exporter"
+)
+
+const defaultMetricsProperties = `
+*.sink.jmx.class=org.apache.spark.metrics.sink.JmxSink
+driver.source.jvm.class=org.apache.spark.metrics.source.JvmSource
+executor.source.jvm.class=org.apache.spark.metrics.source.JvmSource`
+
+// monitoringConf applies spec.monitoring to the conf before the steps run, as the operator's
+// configPrometheusMonitoring does to the spec: metrics namespace and conf file, and the JMX
+// exporter java agent in the driver's and executors' java options.
+func monitoringConf(s *JobSpec, c map[string]string) {
+	m := s.Monitoring
+	if m == nil || (!m.ExposeDriverMetrics && !m.ExposeExecutorMetrics) {
+		return
+	}
+	c["spark.metrics.namespace"] = s.Namespace + "." + s.Name
+	c["spark.metrics.conf"] = metricsConfDir + "/" + metricsPropertiesKey
+	if m.MetricsPropertiesFile != "" {
+		c["spark.metrics.conf"] = m.MetricsPropertiesFile
+	}
+	agent := ""
+	if p := m.Prometheus; p != nil {
+		agent = fmt.Sprintf("-javaagent:%s=%d:%s/%s", p.JmxExporterJar, promPort(m), metricsConfDir, prometheusConfigKey)
+		if p.ConfigFile != "" {
+			agent = fmt.Sprintf("-javaagent:%s=%d:%s", p.JmxExporterJar, promPort(m), p.ConfigFile)
+		}
+	}
+	for role, on := range map[string]bool{"driver": m.ExposeDriverMetrics, "executor": m.ExposeExecutorMetrics} {
+		if !on {
+			continue
+		}
+		c["spark.kubernetes."+role+".annotation.prometheus.io/scrape"] = "true"
+		c["spark.kubernetes."+role+".annotation.prometheus.io/port"] = itoa(promPort(m))
+		c["spark.kubernetes."+role+".annotation.prometheus.io/path"] = "/metrics"
+		if agent != "" {
+			k := "spark." + role + ".extraJavaOptions"
+			if c[k] != "" {
+				c[k] += " " + agent
+			} else {
+				c[k] = agent
+			}
+		}
+	}
+}
+
+func promPort(m *MonitoringSpec) int32 {
+	if m.Prometheus != nil && m.Prometheus.Port != nil {
+		return *m.Prometheus.Port
+	}
+	return defaultPrometheusPort
+}
+
+// monitoringFiles are the metrics.properties and prometheus.yaml the conf ConfigMap carries.
+func monitoringFiles(s *JobSpec) map[string]string {
+	m := s.Monitoring
+	if m == nil || (!m.ExposeDriverMetrics && !m.ExposeExecutorMetrics) {
+		return nil
+	}
+	out := map[string]string{}
+	if m.MetricsPropertiesFile == "" {
+		out[metricsPropertiesKey] = defaultMetricsProperties
+		if m.MetricsProperties != "" {
+			out[metricsPropertiesKey] = m.MetricsProperties
+		}
+	}
+	if p := m.Prometheus; p != nil && p.ConfigFile == "" {
+		out[prometheusConfigKey] = defaultPrometheusConfiguration
+		if p.Configuration != "" {
+			out[prometheusConfigKey] = p.Configuration
+		}
+	}
+	return out
+}
+
+// monitoringStep mounts the metrics files and opens the exporter's port, as the operator's
+// webhook does.
+func monitoringStep(role string) func(*build, *corev1.Pod) error {
+	return func(b *build, pod *corev1.Pod) error {
+		m := b.spec.Monitoring
+		if m == nil || (role == "driver" && !m.ExposeDriverMetrics) || (role == "executor" && !m.ExposeExecutorMetrics) {
+			return nil
+		}
+		c := mainContainer(pod)
+		files := monitoringFiles(b.spec)
+		if len(files) > 0 {
+			var items []corev1.KeyToPath
+			for _, k := range sortedKeys(files) {
+				items = append(items, corev1.KeyToPath{Key: k, Path: k})
+			}
+			addVolume(pod, corev1.Volume{Name: metricsVolume, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: b.names.ConfigMap}, Items: items}}})
+			addMount(c, corev1.VolumeMount{Name: metricsVolume, MountPath: metricsConfDir})
+		}
+		if m.Prometheus != nil {
+			name := m.Prometheus.PortName
+			if name == "" {
+				name = defaultPrometheusPortN
+			}
+			c.Ports = append(c.Ports, corev1.ContainerPort{Name: name, ContainerPort: promPort(m), Protocol: corev1.ProtocolTCP})
+		}
+		return nil
+	}
+}

@@ -1,0 +1,95 @@
+package k8s
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+const (
+	sparkConfigMapDir    = "/etc/spark/conf"
+	sparkConfigMapVolume = "spark-configmap-volume"
+)
+
+// operatorPodSpecStep puts on the pod what the operator's webhook adds from SparkPodSpec:
+// env, envFrom, ConfigMaps, the sparkConfigMap, GPU, affinity, tolerations, security contexts,
+// sidecars, init containers, host network, DNS, host aliases, priority, grace period,
+// lifecycle and ports.
+func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
+	return func(b *build, pod *corev1.Pod) error {
+		p := b.pod(role)
+		c := mainContainer(pod)
+		for _, e := range p.Env {
+			setEnv(c, e)
+		}
+		c.EnvFrom = append(c.EnvFrom, p.EnvFrom...)
+		for _, cm := range p.ConfigMaps {
+			vol := cm.Name + configMapVolumeSuffix
+			addVolume(pod, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}}}})
+			addMount(c, corev1.VolumeMount{Name: vol, MountPath: cm.Path})
+		}
+		if name := b.spec.SparkConfigMap; name != "" {
+			addVolume(pod, corev1.Volume{Name: sparkConfigMapVolume, VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}})
+			addMount(c, corev1.VolumeMount{Name: sparkConfigMapVolume, MountPath: sparkConfigMapDir})
+		}
+		if g := p.GPU; g != nil {
+			q := *resource.NewQuantity(g.Quantity, resource.DecimalSI)
+			c.Resources.Limits[corev1.ResourceName(g.Name)] = q
+		}
+		if p.Affinity != nil {
+			pod.Spec.Affinity = p.Affinity.DeepCopy()
+		}
+		pod.Spec.Tolerations = append(pod.Spec.Tolerations, p.Tolerations...)
+		if p.PodSecurityContext != nil {
+			pod.Spec.SecurityContext = p.PodSecurityContext.DeepCopy()
+		}
+		if p.SecurityContext != nil {
+			c.SecurityContext = p.SecurityContext.DeepCopy()
+		}
+		pod.Spec.Containers = append(pod.Spec.Containers, p.Sidecars...)
+		pod.Spec.InitContainers = append(pod.Spec.InitContainers, p.InitContainers...)
+		if p.HostNetwork != nil {
+			pod.Spec.HostNetwork = *p.HostNetwork
+		}
+		mergeMap(&pod.Spec.NodeSelector, p.NodeSelector)
+		if p.DNSConfig != nil {
+			pod.Spec.DNSConfig = p.DNSConfig.DeepCopy()
+		}
+		pod.Spec.HostAliases = append(pod.Spec.HostAliases, p.HostAliases...)
+		if p.TerminationGracePeriodSeconds != nil {
+			pod.Spec.TerminationGracePeriodSeconds = ptr(*p.TerminationGracePeriodSeconds)
+		}
+		if p.ShareProcessNamespace != nil {
+			pod.Spec.ShareProcessNamespace = ptr(*p.ShareProcessNamespace)
+		}
+		if p.RuntimeClassName != nil {
+			pod.Spec.RuntimeClassName = ptr(*p.RuntimeClassName)
+		}
+		if p.SchedulerName != "" {
+			pod.Spec.SchedulerName = p.SchedulerName
+		}
+		var ports []Port
+		var lifecycle *corev1.Lifecycle
+		var priority string
+		if role == "driver" {
+			ports, lifecycle, priority = b.spec.Driver.Ports, b.spec.Driver.Lifecycle, b.spec.Driver.PriorityClassName
+		} else {
+			ports, lifecycle, priority = b.spec.Executor.Ports, b.spec.Executor.Lifecycle, b.spec.Executor.PriorityClassName
+		}
+		for _, port := range ports {
+			proto := corev1.Protocol(port.Protocol)
+			if proto == "" {
+				proto = corev1.ProtocolTCP
+			}
+			c.Ports = append(c.Ports, corev1.ContainerPort{Name: port.Name, ContainerPort: port.ContainerPort, Protocol: proto})
+		}
+		if lifecycle != nil {
+			c.Lifecycle = lifecycle.DeepCopy()
+		}
+		if priority != "" {
+			pod.Spec.PriorityClassName = priority
+		}
+		return nil
+	}
+}

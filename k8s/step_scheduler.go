@@ -1,0 +1,101 @@
+package k8s
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Batch schedulers spec.batchScheduler accepts.
+const (
+	SchedulerKube     = "kube-scheduler"
+	SchedulerVolcano  = "volcano"
+	SchedulerYuniKorn = "yunikorn"
+
+	volcanoGroupAnnotation = "scheduling.k8s.io/group-name"
+	coschedulingGroupLabel = "scheduling.x-k8s.io/pod-group"
+	yunikornQueueLabel     = "queue"
+)
+
+func (b *build) podGroupName() string { return b.names.ResourcePrefix + "-pg" }
+
+// batchSchedulerStep does what the operator's batch schedulers do to a pod: scheduler name,
+// queue, and membership in the PodGroup.
+func batchSchedulerStep(b *build, pod *corev1.Pod) error {
+	o := b.spec.BatchSchedulerOptions
+	switch b.spec.BatchScheduler {
+	case SchedulerVolcano:
+		pod.Spec.SchedulerName = SchedulerVolcano
+		mergeMap(&pod.Annotations, map[string]string{volcanoGroupAnnotation: b.podGroupName()})
+	case SchedulerYuniKorn:
+		pod.Spec.SchedulerName = SchedulerYuniKorn
+		if o != nil && o.Queue != "" {
+			mergeMap(&pod.Labels, map[string]string{yunikornQueueLabel: o.Queue})
+		}
+	case SchedulerKube:
+		mergeMap(&pod.Labels, map[string]string{coschedulingGroupLabel: b.podGroupName()})
+	default:
+		return nil
+	}
+	if o != nil && o.PriorityClassName != "" && pod.Spec.PriorityClassName == "" {
+		pod.Spec.PriorityClassName = o.PriorityClassName
+	}
+	return nil
+}
+
+// podGroup is the PodGroup the volcano and kube-scheduler (coscheduling) schedulers need. As in
+// the operator's cluster mode, one member (the driver) makes the group, and its minimum
+// resources are the driver's plus the first executors'.
+func (b *build) podGroup() (*unstructured.Unstructured, error) {
+	var apiVersion string
+	switch b.spec.BatchScheduler {
+	case SchedulerVolcano:
+		apiVersion = "scheduling.volcano.sh/v1beta1"
+	case SchedulerKube:
+		apiVersion = "scheduling.x-k8s.io/v1alpha1"
+	default:
+		return nil, nil
+	}
+	minRes := map[string]any{}
+	if o := b.spec.BatchSchedulerOptions; o != nil && len(o.Resources) > 0 {
+		for k, q := range o.Resources {
+			c := canonical(q)
+			minRes[string(k)] = c.String()
+		}
+	} else {
+		dCPU, _, err := b.cpu("driver")
+		if err != nil {
+			return nil, err
+		}
+		eCPU, _, err := b.cpu("executor")
+		if err != nil {
+			return nil, err
+		}
+		n := int64(1)
+		if v, err := fmt.Sscan(b.conf["spark.executor.instances"], &n); v != 1 || err != nil {
+			n = 1
+		}
+		cpu := resource.NewMilliQuantity(dCPU.MilliValue()+n*eCPU.MilliValue(), resource.DecimalSI)
+		cpuQ, memQ := canonical(*cpu), memoryQuantity(b.driver.TotalMiB+n*b.exec.TotalMiB)
+		minRes["cpu"] = cpuQ.String()
+		minRes["memory"] = memQ.String()
+	}
+	spec := map[string]any{"minMember": int64(1), "minResources": minRes}
+	if o := b.spec.BatchSchedulerOptions; o != nil && b.spec.BatchScheduler == SchedulerVolcano {
+		if o.Queue != "" {
+			spec["queue"] = o.Queue
+		}
+		if o.PriorityClassName != "" {
+			spec["priorityClassName"] = o.PriorityClassName
+		}
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": apiVersion,
+		"kind":       "PodGroup",
+		"metadata":   map[string]any{"name": b.podGroupName(), "namespace": b.spec.Namespace},
+		"spec":       spec,
+	}}
+	return u, nil
+}

@@ -1,0 +1,186 @@
+package k8s
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// confVolume is one spark.kubernetes.<role>.volumes.<type>.<name>.* volume.
+type confVolume struct {
+	key       string // the mount.path key, for error messages
+	kind      string
+	name      string
+	mountPath string
+	readOnly  bool
+	subPath   string
+	options   map[string]string
+	problems  []string
+}
+
+var volumeKinds = []string{"hostPath", "emptyDir", "nfs", "persistentVolumeClaim"}
+
+// parseConfVolumes reads Spark's volume keys for one role, sorted by volume name.
+func parseConfVolumes(c map[string]string, role string) []confVolume {
+	byName := map[string]*confVolume{}
+	for _, k := range sortedKeys(c) {
+		m := confVolumeKey.FindStringSubmatch(k)
+		if m == nil || m[1] != role {
+			continue
+		}
+		id := m[2] + "." + m[3]
+		v := byName[id]
+		if v == nil {
+			v = &confVolume{kind: m[2], name: m[3], options: map[string]string{},
+				key: "spark.kubernetes." + role + ".volumes." + id + ".mount.path"}
+			byName[id] = v
+		}
+		switch attr := m[4]; {
+		case attr == "mount.path":
+			v.mountPath = c[k]
+		case attr == "mount.readOnly":
+			v.readOnly = c[k] == "true"
+		case attr == "mount.subPath":
+			v.subPath = c[k]
+		case strings.HasPrefix(attr, "options."):
+			v.options[strings.TrimPrefix(attr, "options.")] = c[k]
+		}
+	}
+	var out []confVolume
+	for _, id := range sortedKeys(byName) {
+		v := byName[id]
+		known := false
+		for _, kind := range volumeKinds {
+			known = known || v.kind == kind
+		}
+		if !known {
+			v.problems = append(v.problems, fmt.Sprintf("volume type %q is not one of %s", v.kind, strings.Join(volumeKinds, ", ")))
+		}
+		if v.mountPath == "" {
+			v.problems = append(v.problems, "is required for volume "+v.name)
+		}
+		switch v.kind {
+		case "hostPath":
+			if v.options["path"] == "" {
+				v.problems = append(v.problems, "hostPath volume "+v.name+" needs options.path")
+			}
+		case "nfs":
+			if v.options["path"] == "" || v.options["server"] == "" {
+				v.problems = append(v.problems, "nfs volume "+v.name+" needs options.path and options.server")
+			}
+		case "persistentVolumeClaim":
+			if v.options["claimName"] == "" {
+				v.problems = append(v.problems, "persistentVolumeClaim volume "+v.name+" needs options.claimName")
+			}
+			if v.options["claimName"] == "OnDemand" {
+				if _, err := resource.ParseQuantity(v.options["sizeLimit"]); err != nil {
+					v.problems = append(v.problems, "an OnDemand claim needs options.sizeLimit as a quantity, e.g. 10Gi")
+				}
+			}
+		case "emptyDir":
+			if s := v.options["sizeLimit"]; s != "" {
+				if _, err := resource.ParseQuantity(s); err != nil {
+					v.problems = append(v.problems, fmt.Sprintf("options.sizeLimit %q is not a quantity", s))
+				}
+			}
+		}
+		out = append(out, *v)
+	}
+	return out
+}
+
+// volumesStep is MountVolumesFeatureStep for Spark's volume keys, then the operator's
+// spec.volumes mounted by spec.<role>.volumeMounts.
+func volumesStep(role string) func(*build, *corev1.Pod) error {
+	return func(b *build, pod *corev1.Pod) error {
+		c := mainContainer(pod)
+		for i, v := range parseConfVolumes(b.conf, role) {
+			if len(v.problems) > 0 {
+				return fmt.Errorf("%s: %s", v.key, strings.Join(v.problems, "; "))
+			}
+			src, err := b.confVolumeSource(v, pod.Name, i)
+			if err != nil {
+				return err
+			}
+			addVolume(pod, corev1.Volume{Name: v.name, VolumeSource: src})
+			addMount(c, corev1.VolumeMount{Name: v.name, MountPath: v.mountPath, ReadOnly: v.readOnly, SubPath: v.subPath})
+		}
+		declared := map[string]corev1.Volume{}
+		for _, v := range b.spec.Volumes {
+			declared[v.Name] = v
+		}
+		for _, m := range b.pod(role).VolumeMounts {
+			if v, ok := declared[m.Name]; ok {
+				addVolume(pod, v)
+			}
+			addMount(c, m)
+		}
+		return nil
+	}
+}
+
+func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.VolumeSource, error) {
+	o := v.options
+	switch v.kind {
+	case "hostPath":
+		t := corev1.HostPathType(o["type"])
+		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: o["path"], Type: &t}}, nil
+	case "nfs":
+		return corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: o["server"], Path: o["path"], ReadOnly: o["readOnly"] == "true"}}, nil
+	case "emptyDir":
+		e := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMedium(o["medium"])}
+		if s := o["sizeLimit"]; s != "" {
+			q := resource.MustParse(s)
+			e.SizeLimit = &q
+		}
+		return corev1.VolumeSource{EmptyDir: e}, nil
+	case "persistentVolumeClaim":
+		claim := o["claimName"]
+		if claim == "OnDemand" || claim == "SPARK_EXECUTOR_ID" {
+			if podName == "" || !strings.HasSuffix(podName, "-driver") {
+				// Executors get their claim from the driver at runtime.
+				return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}, nil
+			}
+			claim = podName + "-pvc-" + strconv.Itoa(i)
+			if err := b.onDemandClaim(claim, o); err != nil {
+				return corev1.VolumeSource{}, err
+			}
+		}
+		return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: o["readOnly"] == "true"}}, nil
+	}
+	return corev1.VolumeSource{}, fmt.Errorf("volume %s: unknown type %q", v.name, v.kind)
+}
+
+// onDemandClaim adds the PVC Spark creates for claimName=OnDemand.
+func (b *build) onDemandClaim(name string, o map[string]string) error {
+	size, err := resource.ParseQuantity(o["sizeLimit"])
+	if err != nil {
+		return fmt.Errorf("on-demand claim %s: sizeLimit: %w", name, err)
+	}
+	pvc := &corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: b.spec.Namespace},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: canonical(size)}},
+		},
+	}
+	if sc := o["storageClass"]; sc != "" {
+		pvc.Spec.StorageClassName = &sc
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(pvc)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: obj}
+	unstructured.RemoveNestedField(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	b.extra = append(b.extra, u)
+	return nil
+}

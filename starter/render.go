@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kindling-dev/kindling/k8s"
+)
+
+// newRenderCmd is `kindling render`: print the objects one attempt of a job would create,
+// without creating anything.
+func newRenderCmd() *cobra.Command {
+	var (
+		file       string
+		attempt    int
+		workflowID string
+	)
+	cmd := &cobra.Command{
+		Use:   "render -f FILE",
+		Short: "Print the Kubernetes objects a job renders to, as multi-document YAML",
+		Long: "Render reads a SparkApplication (or bare spec) and prints the ConfigMap, driver Pod, " +
+			"Service and any extra objects one attempt would create. Nothing is created. " +
+			"An invalid spec prints every problem to stderr and exits non-zero.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", file, err)
+			}
+			spec, err := k8s.ReadJob(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			id := workflowID
+			if id == "" {
+				id = "render-" + spec.Name
+			}
+			r, err := k8s.Render(spec, k8s.RenderOptions{WorkflowID: id, Attempt: attempt})
+			var invalid *k8s.ValidationError
+			if errors.As(err, &invalid) {
+				return fmt.Errorf("%s: %w", file, invalid)
+			}
+			if err != nil {
+				return fmt.Errorf("render %s: %w", file, err)
+			}
+			out, err := k8s.MarshalYAML(r)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "job manifest (YAML or JSON)")
+	cmd.Flags().IntVar(&attempt, "attempt", 1, "attempt number the names derive from")
+	cmd.Flags().StringVar(&workflowID, "workflow-id", "", "workflow ID the names derive from (default render-<job name>)")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}

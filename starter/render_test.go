@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runRender(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRenderCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func TestRenderPrintsObjectsAndIsStable(t *testing.T) {
+	f := "../../shared/fixtures/kubeflow-examples/spark-pi.yaml"
+	a, err := runRender(t, "-f", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := runRender(t, "-f", f)
+	if a != b {
+		t.Error("two renders of the same file differ")
+	}
+	for _, kind := range []string{"kind: ConfigMap", "kind: Pod", "kind: Service"} {
+		if !strings.Contains(a, kind) {
+			t.Errorf("output lacks %q", kind)
+		}
+	}
+	c, _ := runRender(t, "-f", f, "--attempt", "2")
+	if c == a {
+		t.Error("attempt 2 renders the same names as attempt 1")
+	}
+}
+
+func TestRenderListsEveryProblem(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte(`apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: Bad_Name}
+spec:
+  type: Scala
+  mode: client
+  image: spark:4
+  mainClass: x.Y
+  mainApplicationFile: /tmp/app.jar
+  driver: {coreRequest: "2", coreLimit: "1", memory: 1Gi}
+`), 0o644)
+	_, err := runRender(t, "-f", bad)
+	if err == nil {
+		t.Fatal("an invalid manifest rendered")
+	}
+	for _, want := range []string{"metadata.name", "spec.mode", "spec.mainApplicationFile", "spec.driver.coreLimit", "spec.driver.memory"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
