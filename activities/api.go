@@ -1,0 +1,118 @@
+// Package activities holds the SparkJob workflow's activities: the only code that talks
+// to Kubernetes and to dependency servers. Every activity is idempotent.
+package activities
+
+import (
+	"time"
+
+	"github.com/kindling-dev/kindling/k8s"
+)
+
+// Application error types: workflows branch on these (errors.Is does not cross the
+// activity boundary).
+const (
+	ErrInvalidSpec   = "InvalidSpec"      // non-retryable: the spec breaks a rule
+	ErrDependency    = "DependencyFailed" // non-retryable: a dependency is unreachable or wrong
+	ErrSubmission    = "SubmissionFailed" // creating the attempt's objects failed for good
+	ErrForeignObject = "ForeignObject"    // an object with our name exists but is not ours
+)
+
+// ValidateInput / ValidateOutput: the Validate stage (a local activity: pure).
+type ValidateInput struct {
+	Spec k8s.JobSpec
+}
+
+type ValidateOutput struct {
+	Spec k8s.JobSpec // with defaults applied
+}
+
+// Dependency is one checked dependency, as recorded in history and the job's result.
+type Dependency struct {
+	URI      string `json:"uri"`
+	Kind     string `json:"kind"`     // mainApplicationFile, jar, file, pyFile, archive
+	Verified bool   `json:"verified"` // false: passed through to Spark unchecked (local://, s3a://, …)
+	Size     int64  `json:"size,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	ETag     string `json:"etag,omitempty"`
+	Note     string `json:"note,omitempty"`
+}
+
+type FetchDependenciesInput struct {
+	Spec k8s.JobSpec
+}
+
+type FetchDependenciesOutput struct {
+	Dependencies []Dependency
+}
+
+// RenderInput / RenderOutput: the Render stage (a local activity: pure).
+type RenderInput struct {
+	Spec    k8s.JobSpec
+	Options k8s.RenderOptions
+}
+
+type RenderOutput struct {
+	Rendered k8s.Rendered
+}
+
+type CreateInput struct {
+	Rendered k8s.Rendered
+}
+
+type CreateOutput struct {
+	DriverPod string
+	DriverUID string
+}
+
+// SuperviseInput names the attempt to follow.
+type SuperviseInput struct {
+	Namespace string
+	AppID     string
+	DriverPod string
+	DriverUID string
+	// How long the driver may stay unscheduled, and wait on an image, before the attempt fails.
+	StartTimeout     time.Duration
+	ImagePullTimeout time.Duration
+}
+
+// Outcome kinds of one attempt, as Supervise classifies them.
+const (
+	OutcomeSucceeded     = "Succeeded"
+	OutcomeAppFailed     = "AppFailed" // driver exited non-zero
+	OutcomeOOMKilled     = "OOMKilled" // driver container OOMKilled (137)
+	OutcomeEvicted       = "Evicted"
+	OutcomeImagePull     = "ImagePullFailed"
+	OutcomeMissingConfig = "MissingConfig" // a ConfigMap or Secret the pod mounts is missing
+	OutcomeUnschedulable = "Unschedulable"
+	OutcomeDriverDeleted = "DriverDeleted"
+)
+
+// SuperviseProgress is the compact state Supervise heartbeats, and resumes from after a
+// worker restart.
+type SuperviseProgress struct {
+	DriverPhase       string
+	ExecutorsRunning  int
+	ExecutorsPending  int
+	ExecutorsFailed   int
+	PendingSince      time.Time
+	ImageWaitingSince time.Time
+	LastReason        string
+}
+
+type SuperviseOutput struct {
+	Outcome  string // one of Outcome*
+	Reason   string // for a person: "app failed with exit code 3", …
+	ExitCode int32
+	// Executor OOMKills seen during the attempt (the next attempt raises executor memory).
+	ExecutorOOMKills int
+	Progress         SuperviseProgress
+}
+
+// CleanupInput names what one attempt created.
+type CleanupInput struct {
+	Namespace string
+	DriverPod string
+	AppID     string // executors carry only Spark's labels: spark-app-selector=<AppID>
+	// Label selector for anything left: kindling.dev/run=<hash>[,kindling.dev/attempt=N]
+	Selector string
+}

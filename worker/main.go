@@ -1,0 +1,136 @@
+// Command kindling-worker runs Kindling's workflows and activities: it polls the
+// `kindling` task queue and does the Kubernetes work of every Spark job it is given.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/workflows"
+)
+
+type config struct {
+	address, namespace, taskQueue string
+	kubeconfig, watchNamespace    string
+	logFormat, logLevel           string
+	stopTimeout                   time.Duration
+	maxActivities                 int
+}
+
+func main() {
+	cfg := config{}
+	flag.StringVar(&cfg.address, "address", envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
+	flag.StringVar(&cfg.namespace, "namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	flag.StringVar(&cfg.taskQueue, "task-queue", workflows.TaskQueue, "task queue to poll")
+	flag.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+	flag.StringVar(&cfg.watchNamespace, "watch-namespace", "", "only supervise pods in this Kubernetes namespace (default: all)")
+	flag.StringVar(&cfg.logFormat, "log-format", envOr("KINDLING_LOG_FORMAT", "text"), "log format: text or json")
+	flag.StringVar(&cfg.logLevel, "log-level", envOr("KINDLING_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 30*time.Second, "on SIGTERM, how long running activities get to hand over")
+	flag.IntVar(&cfg.maxActivities, "max-activities", 2000, "most activities (mostly supervisors) one worker runs at once")
+	flag.Parse()
+
+	log, err := newLogger(cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kindling-worker:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg, log); err != nil {
+		log.Error("worker stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	kc, err := k8s.Connect(cfg.kubeconfig)
+	if err != nil {
+		return err
+	}
+	pods, err := k8s.NewPodWatch(kc.Kube, cfg.watchNamespace, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	syncCtx, cancelSync := context.WithTimeout(ctx, time.Minute)
+	err = pods.Start(ctx, syncCtx)
+	cancelSync()
+	if err != nil {
+		return fmt.Errorf("start pod watch against %s: %w", kc.Config.Host, err)
+	}
+	log.Info("pod watch synced", "apiserver", kc.Config.Host, "namespace", orAll(cfg.watchNamespace))
+
+	tc, err := client.Dial(client.Options{
+		HostPort:  cfg.address,
+		Namespace: cfg.namespace,
+		Logger:    tlog.NewStructuredLogger(log),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", cfg.address, err)
+	}
+	defer tc.Close()
+
+	w := worker.New(tc, cfg.taskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: cfg.maxActivities,
+		WorkerStopTimeout:                  cfg.stopTimeout,
+	})
+	workflows.Register(w)
+	w.RegisterActivity(&activities.Activities{
+		Kube:    kc.Kube,
+		Dynamic: kc.Dynamic,
+		Mapper:  kc.Mapper,
+		Pods:    pods,
+		HTTP:    &http.Client{Timeout: 10 * time.Minute},
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker started", "temporal", cfg.address, "namespace", cfg.namespace, "taskQueue", cfg.taskQueue)
+	<-ctx.Done()
+	log.Info("stopping: running activities hand over", "timeout", cfg.stopTimeout)
+	w.Stop()
+	return nil
+}
+
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func orAll(ns string) string {
+	if ns == "" {
+		return "all"
+	}
+	return ns
+}
