@@ -440,6 +440,13 @@ func validateMounts(s *JobSpec, at string, p *SparkPodSpec, role string, ps *pro
 	}
 	type mount struct{ field, path string }
 	var mounts []mount
+	// Kindling's own mounts come first, so a clash is blamed on the user's field.
+	if role == "driver" {
+		mounts = append(mounts, mount{"(Kindling) " + SparkConfVolume, SparkConfDir}, mount{"(Kindling) " + PodTemplateVolume, PodTemplateDir})
+	}
+	if s.HadoopConfigMap != "" {
+		mounts = append(mounts, mount{"spec.hadoopConfigMap", hadoopConfDir})
+	}
 	for i, m := range p.VolumeMounts {
 		f := fmt.Sprintf("%s.volumeMounts[%d]", at, i)
 		if !declared[m.Name] {
@@ -462,12 +469,6 @@ func validateMounts(s *JobSpec, at string, p *SparkPodSpec, role string, ps *pro
 	for _, v := range parseConfVolumes(s.SparkConf, role) {
 		if v.mountPath != "" {
 			mounts = append(mounts, mount{"spec.sparkConf[" + v.key + "]", v.mountPath})
-		}
-	}
-	if role == "driver" {
-		mounts = append(mounts, mount{"(Kindling) " + SparkConfVolume, SparkConfDir}, mount{"(Kindling) " + PodTemplateVolume, PodTemplateDir})
-		if s.HadoopConfigMap != "" {
-			mounts = append(mounts, mount{"spec.hadoopConfigMap", hadoopConfDir})
 		}
 	}
 	byPath := map[string]string{}
