@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+)
+
+// temporalOptions are the flags every command that talks to Temporal shares.
+type temporalOptions struct {
+	address   string
+	namespace string
+	uiURL     string
+}
+
+func (o *temporalOptions) bind(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.address, "address", envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
+	f.StringVar(&o.namespace, "namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	f.StringVar(&o.uiURL, "ui", envOr("KINDLING_UI_URL", "http://127.0.0.1:8233"), "Temporal UI base URL, for links (env KINDLING_UI_URL)")
+}
+
+func (o *temporalOptions) dial() (client.Client, error) {
+	c, err := client.Dial(client.Options{
+		HostPort:  o.address,
+		Namespace: o.namespace,
+		Logger:    tlog.NewStructuredLogger(warnLogger()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (is it running? `make dev-up` starts one): %w", o.address, err)
+	}
+	return c, nil
+}
+
+// runURL is the run's page in the Temporal UI.
+func (o *temporalOptions) runURL(workflowID, runID string) string {
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history",
+		strings.TrimRight(o.uiURL, "/"), o.namespace, workflowID, runID)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,48 @@
+// Command kindling submits Spark jobs as durable Temporal workflows and follows them.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit code without printing anything more (the command has said why).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func main() {
+	root := newRootCmd()
+	if err := root.Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "kindling:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	opts := &temporalOptions{}
+	root := &cobra.Command{
+		Use:   "kindling",
+		Short: "Run Apache Spark jobs on Kubernetes as durable Temporal workflows",
+		Long: "kindling submits SparkApplication manifests (the kubeflow Spark operator's v1beta2 format) " +
+			"to Kindling's workers through Temporal, and follows them to the end.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	opts.bind(root)
+	root.AddCommand(
+		newSubmitCmd(opts),
+		newStatusCmd(opts),
+		newCancelCmd(opts),
+		newListCmd(opts),
+		newRenderCmd(),
+	)
+	return root
+}

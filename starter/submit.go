@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/workflows"
+)
+
+func warnLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func newSubmitCmd(opts *temporalOptions) *cobra.Command {
+	var (
+		file, id, output string
+		wait             bool
+	)
+	cmd := &cobra.Command{
+		Use:   "submit -f FILE",
+		Short: "Start a Spark job from a SparkApplication manifest",
+		Long: "submit checks the manifest, then starts a SparkJob workflow on the `kindling` task queue. " +
+			"With --wait it follows the job's stages until it ends and exits 0 only when the job COMPLETED.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" && output != "json" && output != "text" {
+				return fmt.Errorf("--output %q: use text or json", output)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", file, err)
+			}
+			spec, err := k8s.ReadJob(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			// Check here too, so a mistake costs no workflow; the workflow checks again.
+			checked := *spec
+			k8s.Default(&checked)
+			if err := k8s.Validate(&checked); err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			if id == "" {
+				id = spec.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
+			}
+			c, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID:                       id,
+				TaskQueue:                workflows.TaskQueue,
+				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				TypedSearchAttributes: temporal.NewSearchAttributes(
+					workflows.SearchAttrJobName.ValueSet(checked.Name),
+					workflows.SearchAttrNamespace.ValueSet(checked.Namespace),
+					workflows.SearchAttrState.ValueSet(workflows.StateRunning),
+				),
+			}, workflows.WorkflowName, *spec)
+			if err != nil {
+				return fmt.Errorf("start job %s: %w", id, err)
+			}
+			w := cmd.ErrOrStderr()
+			if output == "json" && !wait {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{
+					"workflowId": run.GetID(), "runId": run.GetRunID(), "url": opts.runURL(run.GetID(), run.GetRunID()),
+				})
+			}
+			fmt.Fprintf(w, "job %s started (run %s)\n  %s\n", run.GetID(), run.GetRunID(), opts.runURL(run.GetID(), run.GetRunID()))
+			if !wait {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", run.GetID())
+				return nil
+			}
+			res, err := follow(ctx, c, run, w)
+			if err != nil {
+				return err
+			}
+			return report(cmd.OutOrStdout(), res, output, opts.runURL(run.GetID(), run.GetRunID()))
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "SparkApplication manifest or bare spec (YAML or JSON)")
+	cmd.Flags().StringVar(&id, "id", "", "workflow ID (default <job name>-<random>)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the job until it ends; exit 0 only when it COMPLETED")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+// follow prints the job's progress as it changes and returns its result. On a terminal
+// the progress line is rewritten in place; elsewhere each change is a new line.
+func follow(ctx context.Context, c client.Client, run client.WorkflowRun, w io.Writer) (workflows.JobResult, error) {
+	done := make(chan struct{})
+	var res workflows.JobResult
+	var runErr error
+	go func() {
+		defer close(done)
+		runErr = run.Get(ctx, &res)
+	}()
+	tty := isTerminal(w)
+	last := ""
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			if tty && last != "" {
+				fmt.Fprintln(w)
+			}
+			if runErr != nil {
+				if r, ok := workflows.ResultFromError(runErr); ok {
+					return r, nil
+				}
+				return res, fmt.Errorf("job %s: %w", run.GetID(), unwrapApp(runErr))
+			}
+			return res, nil
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-tick.C:
+			st, err := queryStatus(ctx, c, run.GetID(), run.GetRunID())
+			if err != nil {
+				continue // the workflow may not have started on a worker yet
+			}
+			line := progressLine(st)
+			if line == last {
+				continue
+			}
+			if tty {
+				fmt.Fprintf(w, "\r\033[K%s", line)
+			} else {
+				fmt.Fprintln(w, line)
+			}
+			last = line
+		}
+	}
+}
+
+func queryStatus(ctx context.Context, c client.Client, id, runID string) (workflows.Status, error) {
+	var st workflows.Status
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := c.QueryWorkflow(qctx, id, runID, workflows.QueryStatus)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
+}
+
+func progressLine(st workflows.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "attempt %d  %-22s", max(st.Attempt, 1), st.Stage)
+	if st.DriverPhase != "" {
+		fmt.Fprintf(&b, "  driver %s", st.DriverPhase)
+	}
+	if st.ExecutorsRunning+st.ExecutorsPending+st.ExecutorsFailed > 0 {
+		fmt.Fprintf(&b, "  executors %d running, %d pending, %d failed", st.ExecutorsRunning, st.ExecutorsPending, st.ExecutorsFailed)
+	}
+	if st.LastReason != "" {
+		fmt.Fprintf(&b, "  (%s)", st.LastReason)
+	}
+	return b.String()
+}
+
+// report prints the result and returns an exit error unless the job COMPLETED.
+func report(w io.Writer, res workflows.JobResult, output, url string) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(w, "%s", formatResult(res))
+		fmt.Fprintf(w, "  history: %s\n", url)
+	}
+	if res.State != workflows.StateCompleted {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func formatResult(res workflows.JobResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", res.State)
+	if res.Reason != "" {
+		fmt.Fprintf(&b, ": %s", res.Reason)
+	}
+	fmt.Fprintln(&b)
+	if res.AppID != "" {
+		fmt.Fprintf(&b, "  app id: %s\n", res.AppID)
+	}
+	for _, a := range res.Attempts {
+		fmt.Fprintf(&b, "  attempt %d: %s", a.Attempt, a.State)
+		if a.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", a.Reason)
+		}
+		fmt.Fprintf(&b, "  driver %s, memory %s\n", a.DriverPod, a.DriverMemory)
+	}
+	for _, d := range res.Dependencies {
+		if d.Verified {
+			fmt.Fprintf(&b, "  dependency %s: %d bytes, sha256 %s\n", d.URI, d.Size, d.SHA256)
+		}
+	}
+	return b.String()
+}
+
+func unwrapApp(err error) error {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return errors.New(ae.Message())
+	}
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
