@@ -1,0 +1,95 @@
+package emulator
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Annotations on a driver pod that steer how the emulated application ends.
+const (
+	AnnotationDuration         = "emulator.kindling.dev/duration"
+	AnnotationExitCode         = "emulator.kindling.dev/exit-code"
+	AnnotationOOMBelow         = "emulator.kindling.dev/oom-below"
+	AnnotationExecutorFailures = "emulator.kindling.dev/executor-failures"
+	AnnotationImagePullError   = "emulator.kindling.dev/image-pull-error"
+
+	// AnnotationStartedAt is written by the emulator when it first sees the driver running, so
+	// a restarted emulator ends the driver on the original schedule.
+	AnnotationStartedAt = "emulator.kindling.dev/started-at"
+)
+
+// Namespaces carrying LabelNamespaceEmulator=NamespaceTestValue belong to a test that runs its
+// own emulator; the stack's emulator skips them (see Config.IgnoreNamespaces).
+const (
+	LabelNamespaceEmulator = "kindling.dev/emulator"
+	NamespaceTestValue     = "test"
+)
+
+const (
+	defaultDuration = 5 * time.Second
+	// A JVM that outgrows its container dies soon after start, long before the app would end.
+	oomDelay = time.Second
+)
+
+// Outcome is what the driver's annotations ask for.
+type Outcome struct {
+	Duration         time.Duration
+	ExitCode         int32
+	OOMBelow         *resource.Quantity // nil: never OOMKilled
+	ExecutorFailures int
+	ImagePullError   bool
+}
+
+// OutcomeError names the annotation whose value could not be used.
+type OutcomeError struct {
+	Annotation, Value, Want string
+}
+
+func (e *OutcomeError) Error() string {
+	return fmt.Sprintf("annotation %s=%q: want %s", e.Annotation, e.Value, e.Want)
+}
+
+// ParseOutcome reads the steering annotations; a present but unusable value is an
+// *OutcomeError, so a test with a typo fails loudly instead of passing by default.
+func ParseOutcome(annotations map[string]string) (Outcome, error) {
+	o := Outcome{Duration: defaultDuration}
+	if v, ok := annotations[AnnotationDuration]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return o, &OutcomeError{AnnotationDuration, v, "a non-negative Go duration such as 5s"}
+		}
+		o.Duration = d
+	}
+	if v, ok := annotations[AnnotationExitCode]; ok {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 || n > 255 {
+			return o, &OutcomeError{AnnotationExitCode, v, "a whole number from 0 to 255"}
+		}
+		o.ExitCode = int32(n)
+	}
+	if v, ok := annotations[AnnotationOOMBelow]; ok {
+		q, err := resource.ParseQuantity(v)
+		if err != nil || q.Sign() <= 0 {
+			return o, &OutcomeError{AnnotationOOMBelow, v, "a positive quantity such as 2Gi"}
+		}
+		o.OOMBelow = &q
+	}
+	if v, ok := annotations[AnnotationExecutorFailures]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return o, &OutcomeError{AnnotationExecutorFailures, v, "a non-negative whole number"}
+		}
+		o.ExecutorFailures = n
+	}
+	if v, ok := annotations[AnnotationImagePullError]; ok {
+		// Only the exact strings: kwok's stage selector matches "true" and nothing else.
+		if v != "true" && v != "false" {
+			return o, &OutcomeError{AnnotationImagePullError, v, `"true" or "false"`}
+		}
+		o.ImagePullError = v == "true"
+	}
+	return o, nil
+}
