@@ -1,0 +1,631 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s"
+)
+
+// Overheads the fake renderer computes when the workflow does not set them (Spark's 384MiB floor).
+const (
+	defaultOverheadMiB = 384
+	heapMiB            = 1024
+)
+
+// cluster fakes the activities: it records what the workflow asked for, in workflow time, and
+// answers from per-attempt scripts.
+type cluster struct {
+	env *testsuite.TestWorkflowEnvironment
+
+	mu       sync.Mutex
+	renders  []k8s.RenderOptions
+	creates  []string // driver pod names
+	cleanups []cleanupCall
+	// supervise[i] is attempt i+1's outcome; the last one repeats.
+	supervise []activities.SuperviseOutput
+	// createErr[i] fails attempt i+1's CreateResources; nil entries (or past the end) succeed.
+	createErr []error
+	// superviseErr fails Supervise; superviseAfter is how long each Supervise takes.
+	superviseErr   error
+	superviseAfter time.Duration
+	validateErr    error
+	validateCalls  int
+	fetchErr       error
+}
+
+type cleanupCall struct {
+	in activities.CleanupInput
+	at time.Time
+}
+
+func spec(mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
+	s := k8s.JobSpec{Name: "spark-pi", Namespace: "jobs"}
+	s.Type = k8s.TypeScala
+	s.Image = "spark:3.5.1"
+	s.MainApplicationFile = "local:///opt/spark/examples/jars/spark-examples.jar"
+	for _, m := range mutate {
+		m(&s)
+	}
+	return s
+}
+
+func onFailure(retries int32, intervalSec int64) func(*k8s.JobSpec) {
+	return func(s *k8s.JobSpec) {
+		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: &retries, OnFailureRetryInterval: &intervalSec}
+	}
+}
+
+func ttl(seconds int64) func(*k8s.JobSpec) {
+	return func(s *k8s.JobSpec) { s.TimeToLiveSeconds = &seconds }
+}
+
+func succeeded() activities.SuperviseOutput {
+	return activities.SuperviseOutput{Outcome: activities.OutcomeSucceeded, Reason: "driver completed",
+		Progress: activities.SuperviseProgress{DriverPhase: "Succeeded", ExecutorsRunning: 0, ExecutorsFailed: 0}}
+}
+
+func failed(exit int32) activities.SuperviseOutput {
+	return activities.SuperviseOutput{Outcome: activities.OutcomeAppFailed, ExitCode: exit,
+		Reason:   fmt.Sprintf("app failed with exit code %d", exit),
+		Progress: activities.SuperviseProgress{DriverPhase: "Failed", ExecutorsFailed: 1}}
+}
+
+func oomKilled() activities.SuperviseOutput {
+	return activities.SuperviseOutput{Outcome: activities.OutcomeOOMKilled, ExitCode: 137, Reason: "driver OOMKilled",
+		Progress: activities.SuperviseProgress{DriverPhase: "Failed"}}
+}
+
+// newCluster registers the workflows and fake activities on a fresh test environment.
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(30 * time.Second)
+	Register(env)
+	env.RegisterActivity(&activities.Activities{})
+	return &cluster{env: env, supervise: []activities.SuperviseOutput{succeeded()}}
+}
+
+// mock installs the fakes; tests change the cluster's fields before it runs.
+func (c *cluster) mock() {
+	env := c.env
+	env.OnActivity(a.Validate, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ValidateInput) (activities.ValidateOutput, error) {
+			c.validateCalls++
+			if c.validateErr != nil {
+				return activities.ValidateOutput{}, c.validateErr
+			}
+			return activities.ValidateOutput{Spec: in.Spec}, nil
+		}).Maybe()
+	env.OnActivity(a.FetchDependencies, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.FetchDependenciesInput) (activities.FetchDependenciesOutput, error) {
+			if c.fetchErr != nil {
+				return activities.FetchDependenciesOutput{}, c.fetchErr
+			}
+			return activities.FetchDependenciesOutput{Dependencies: []activities.Dependency{
+				{URI: in.Spec.MainApplicationFile, Kind: "mainApplicationFile"},
+			}}, nil
+		}).Maybe()
+	env.OnActivity(a.Render, mock.Anything, mock.Anything).Return(c.render).Maybe()
+	env.OnActivity(a.CreateResources, mock.Anything, mock.Anything).Return(c.create).Maybe()
+	env.OnActivity(a.Supervise, mock.Anything, mock.Anything).After(c.superviseAfter).Return(c.superviseFn).Maybe()
+	env.OnActivity(a.Cleanup, mock.Anything, mock.Anything).Return(c.cleanup).Maybe()
+}
+
+// start runs a workflow to its end with the fakes installed.
+func (c *cluster) start(workflowName string, arg any) {
+	c.mock()
+	c.env.ExecuteWorkflow(workflowName, arg)
+}
+
+func (c *cluster) render(_ context.Context, in activities.RenderInput) (activities.RenderOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.renders = append(c.renders, in.Options)
+	names := k8s.MakeNames(in.Spec.Name, in.Options.WorkflowID, in.Options.Attempt)
+	drv, exe := in.Options.DriverMemoryOverheadMiB, in.Options.ExecutorMemoryOverheadMiB
+	if drv == 0 {
+		drv = defaultOverheadMiB
+	}
+	if exe == 0 {
+		exe = defaultOverheadMiB
+	}
+	return activities.RenderOutput{Rendered: k8s.Rendered{
+		Names: names, AppID: names.AppID, Namespace: in.Spec.Namespace,
+		DriverPod:       &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: names.DriverPod, Namespace: in.Spec.Namespace}},
+		DriverMemoryMiB: heapMiB + drv, DriverMemoryOverheadMiB: drv,
+		ExecutorMemoryMiB: heapMiB + exe, ExecutorMemoryOverheadMiB: exe,
+	}}, nil
+}
+
+func (c *cluster) create(_ context.Context, in activities.CreateInput) (activities.CreateOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.renders) // the attempt being created
+	c.creates = append(c.creates, in.Rendered.Names.DriverPod)
+	if n-1 < len(c.createErr) && c.createErr[n-1] != nil {
+		return activities.CreateOutput{}, c.createErr[n-1]
+	}
+	return activities.CreateOutput{DriverPod: in.Rendered.Names.DriverPod, DriverUID: "uid-" + in.Rendered.Names.DriverPod}, nil
+}
+
+func (c *cluster) superviseFn(_ context.Context, in activities.SuperviseInput) (activities.SuperviseOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.superviseErr != nil {
+		return activities.SuperviseOutput{}, c.superviseErr
+	}
+	n := len(c.renders)
+	if n > len(c.supervise) {
+		n = len(c.supervise)
+	}
+	return c.supervise[n-1], nil
+}
+
+func (c *cluster) cleanup(_ context.Context, in activities.CleanupInput) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cleanups = append(c.cleanups, cleanupCall{in: in, at: c.env.Now()})
+	return nil
+}
+
+// run executes SparkJob and returns its result, or the CANCELLED result a CanceledError carries.
+func (c *cluster) run(t *testing.T, s k8s.JobSpec) JobResult {
+	t.Helper()
+	c.start(WorkflowName, s)
+	require.True(t, c.env.IsWorkflowCompleted())
+	var res JobResult
+	if err := c.env.GetWorkflowError(); err != nil {
+		r, ok := ResultFromError(err)
+		require.Truef(t, ok, "workflow failed: %v", err)
+		return r
+	}
+	require.NoError(t, c.env.GetWorkflowResult(&res))
+	return res
+}
+
+func (c *cluster) cleanedPods() []string {
+	var pods []string
+	for _, cl := range c.cleanups {
+		pods = append(pods, cl.in.DriverPod)
+	}
+	return pods
+}
+
+func TestOneAttemptSucceeds(t *testing.T) {
+	c := newCluster(t)
+	var upserts []temporal.SearchAttributes
+	c.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
+	}).Return(nil)
+
+	res := c.run(t, spec())
+
+	require.Equal(t, StateCompleted, res.State)
+	require.Len(t, res.Attempts, 1)
+	at := res.Attempts[0]
+	require.Equal(t, StateCompleted, at.State)
+	require.Equal(t, activities.OutcomeSucceeded, at.Outcome)
+	require.Equal(t, "1408Mi", at.DriverMemory)
+	require.EqualValues(t, defaultOverheadMiB, at.DriverMemoryOverheadMiB)
+	require.Equal(t, k8s.AppID(testWorkflowID, 1), res.AppID)
+	require.Equal(t, res.AppID, at.AppID)
+	require.NotEmpty(t, at.DriverPod)
+	require.Equal(t, []activities.Dependency{{URI: spec().MainApplicationFile, Kind: "mainApplicationFile"}}, res.Dependencies)
+	// Cleanup ran before the result, once, for this attempt's objects (TTL 0 on success).
+	require.Equal(t, []string{at.DriverPod}, c.cleanedPods())
+	require.Equal(t, "jobs", c.cleanups[0].in.Namespace)
+	require.Equal(t, k8s.LabelRun+"="+k8s.RunLabel(testWorkflowID)+","+k8s.LabelAttempt+"=1", c.cleanups[0].in.Selector)
+	c.env.AssertWorkflowNotCalled(t, CleanupAfterWorkflowName, mock.Anything, mock.Anything)
+
+	// The UI finds the job by name, namespace, app id, attempt and final state.
+	final := map[string]string{}
+	var attempt int64
+	for _, u := range upserts {
+		for _, k := range []temporal.SearchAttributeKeyKeyword{SearchAttrJobName, SearchAttrNamespace, SearchAttrAppID, SearchAttrState} {
+			if v, ok := u.GetKeyword(k); ok {
+				final[k.GetName()] = v
+			}
+		}
+		if v, ok := u.GetInt64(SearchAttrAttempt); ok {
+			attempt = v
+		}
+	}
+	require.Equal(t, map[string]string{
+		"KindlingJobName": "spark-pi", "KindlingNamespace": "jobs", "KindlingAppId": res.AppID, "KindlingState": StateCompleted,
+	}, final)
+	require.EqualValues(t, 1, attempt)
+	for name := range final {
+		require.Contains(t, SearchAttributes, name, "the dev stack must register every attribute the workflow sets")
+	}
+}
+
+// testWorkflowID is the workflow ID the test environment gives a run.
+const testWorkflowID = "default-test-workflow-id"
+
+func TestInvalidSpecFailsAtOnceAndCreatesNothing(t *testing.T) {
+	c := newCluster(t)
+	c.validateErr = temporal.NewNonRetryableApplicationError("spec.driver.cores: must be at least 1", activities.ErrInvalidSpec, nil)
+
+	c.start(WorkflowName, spec())
+
+	err := c.env.GetWorkflowError()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.Equal(t, activities.ErrInvalidSpec, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.Contains(t, appErr.Message(), "spec.driver.cores")
+	require.Equal(t, 1, c.validateCalls, "an invalid spec is not retried")
+	c.env.AssertActivityNotCalled(t, "FetchDependencies", mock.Anything, mock.Anything)
+	c.env.AssertActivityNotCalled(t, "CreateResources", mock.Anything, mock.Anything)
+	require.Empty(t, c.cleanups)
+}
+
+func TestDependencyFailureCreatesNothing(t *testing.T) {
+	c := newCluster(t)
+	c.fetchErr = temporal.NewNonRetryableApplicationError("deps.jars[0] https://repo/x.jar: 404 Not Found", activities.ErrDependency, nil)
+
+	res := c.run(t, spec(onFailure(3, 1)))
+
+	require.Equal(t, StateFailed, res.State)
+	require.Contains(t, res.Reason, "404 Not Found")
+	require.Empty(t, res.Attempts)
+	c.env.AssertActivityNotCalled(t, "Render", mock.Anything, mock.Anything)
+	c.env.AssertActivityNotCalled(t, "CreateResources", mock.Anything, mock.Anything)
+	require.Empty(t, c.cleanups, "nothing was created, so nothing is deleted")
+}
+
+func TestSubmissionFailureRetriesWithFreshNames(t *testing.T) {
+	c := newCluster(t)
+	boom := temporal.NewNonRetryableApplicationError("create driver pod: quota exceeded", activities.ErrSubmission, nil)
+	c.createErr = []error{boom, boom, boom, boom}
+	subRetries, subInterval := int32(2), int64(7)
+	s := spec(func(s *k8s.JobSpec) {
+		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure,
+			OnSubmissionFailureRetries: &subRetries, OnSubmissionFailureRetryInterval: &subInterval}
+	}, ttl(0))
+
+	res := c.run(t, s)
+
+	require.Equal(t, StateFailed, res.State)
+	require.Contains(t, res.Reason, "quota exceeded")
+	require.Len(t, res.Attempts, 3, "one submission and two retries")
+	seen := map[string]bool{}
+	for i, at := range res.Attempts {
+		require.Equal(t, StateFailed, at.State)
+		require.Equal(t, activities.ErrSubmission, at.Outcome)
+		require.False(t, seen[at.DriverPod], "attempt %d reuses a name", i+1)
+		seen[at.DriverPod] = true
+		if i > 0 {
+			gap := at.StartedAt.Sub(res.Attempts[i-1].EndedAt)
+			require.GreaterOrEqual(t, gap, 7*time.Second, "onSubmissionFailureRetryInterval")
+		}
+	}
+	// Partly created objects of every attempt are deleted, each before the next attempt.
+	require.Equal(t, []string{res.Attempts[0].DriverPod, res.Attempts[1].DriverPod, res.Attempts[2].DriverPod}, c.cleanedPods())
+	for i := 0; i < 2; i++ {
+		require.False(t, c.cleanups[i].at.After(res.Attempts[i+1].StartedAt))
+	}
+	c.env.AssertActivityNotCalled(t, "Supervise", mock.Anything, mock.Anything)
+}
+
+func TestSubmissionFailureWithNeverIsFinal(t *testing.T) {
+	c := newCluster(t)
+	c.createErr = []error{temporal.NewNonRetryableApplicationError("forbidden", activities.ErrSubmission, nil)}
+
+	res := c.run(t, spec(ttl(0)))
+
+	require.Equal(t, StateFailed, res.State)
+	require.Len(t, res.Attempts, 1)
+	require.Len(t, c.cleanups, 1)
+}
+
+func TestSuperviseOutcomes(t *testing.T) {
+	for _, tc := range []struct {
+		out      activities.SuperviseOutput
+		state    string
+		reason   string
+		exitCode int32
+	}{
+		{succeeded(), StateCompleted, "", 0},
+		{failed(3), StateFailed, "app failed with exit code 3", 3},
+		{oomKilled(), StateFailed, "driver OOMKilled", 137},
+		{activities.SuperviseOutput{Outcome: activities.OutcomeEvicted, Reason: "driver evicted: node out of disk"}, StateFailed, "driver evicted: node out of disk", 0},
+		{activities.SuperviseOutput{Outcome: activities.OutcomeImagePull, Reason: "ImagePullBackOff for spark:nope"}, StateFailed, "ImagePullBackOff for spark:nope", 0},
+		{activities.SuperviseOutput{Outcome: activities.OutcomeUnschedulable}, StateFailed, activities.OutcomeUnschedulable, 0},
+		{activities.SuperviseOutput{Outcome: activities.OutcomeMissingConfig, Reason: "configmap spark-conf not found"}, StateFailed, "configmap spark-conf not found", 0},
+		{activities.SuperviseOutput{Outcome: activities.OutcomeDriverDeleted, Reason: "driver pod deleted"}, StateFailed, "driver pod deleted", 0},
+	} {
+		t.Run(tc.out.Outcome, func(t *testing.T) {
+			c := newCluster(t)
+			c.supervise = []activities.SuperviseOutput{tc.out}
+
+			res := c.run(t, spec(ttl(0)))
+
+			require.Equal(t, tc.state, res.State)
+			require.Equal(t, tc.reason, res.Reason)
+			require.Len(t, res.Attempts, 1, "restartPolicy Never")
+			require.Equal(t, tc.out.Outcome, res.Attempts[0].Outcome)
+			require.Equal(t, tc.exitCode, res.Attempts[0].ExitCode)
+			require.Len(t, c.cleanups, 1)
+		})
+	}
+}
+
+func TestSuperviseErrorFailsTheAttempt(t *testing.T) {
+	c := newCluster(t)
+	c.superviseErr = temporal.NewNonRetryableApplicationError("watch pods: forbidden", "Forbidden", nil)
+
+	res := c.run(t, spec(ttl(0)))
+
+	require.Equal(t, StateFailed, res.State)
+	require.Contains(t, res.Reason, "watch pods: forbidden")
+	require.Len(t, c.cleanups, 1, "the driver is deleted even though nobody saw it end")
+}
+
+func TestRestartPolicy(t *testing.T) {
+	three := int32(3)
+	for _, tc := range []struct {
+		name     string
+		policy   func(*k8s.JobSpec)
+		runs     []activities.SuperviseOutput
+		attempts int
+		state    string
+		gap      time.Duration
+	}{
+		{"Never stops after a failure", func(*k8s.JobSpec) {}, []activities.SuperviseOutput{failed(1)}, 1, StateFailed, 0},
+		{"OnFailure retries up to onFailureRetries", onFailure(2, 30), []activities.SuperviseOutput{failed(1)}, 3, StateFailed, 30 * time.Second},
+		{"OnFailure stops at the first success", onFailure(5, 10), []activities.SuperviseOutput{failed(1), succeeded()}, 2, StateCompleted, 10 * time.Second},
+		{"OnFailure does not rerun a success", onFailure(5, 10), []activities.SuperviseOutput{succeeded()}, 1, StateCompleted, 0},
+		{"OnFailure without onFailureRetries does not retry", func(s *k8s.JobSpec) {
+			s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnSubmissionFailureRetries: &three}
+		}, []activities.SuperviseOutput{failed(1)}, 1, StateFailed, 0},
+		{"OnFailure without an interval waits the operator's default", func(s *k8s.JobSpec) {
+			s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: &three}
+		}, []activities.SuperviseOutput{failed(1), succeeded()}, 2, StateCompleted, DefaultRetryInterval},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			c.supervise = tc.runs
+
+			res := c.run(t, spec(tc.policy, ttl(0)))
+
+			require.Equal(t, tc.state, res.State)
+			require.Len(t, res.Attempts, tc.attempts)
+			require.Len(t, c.renders, tc.attempts)
+			for i := 1; i < len(res.Attempts); i++ {
+				require.Equal(t, i+1, c.renders[i].Attempt, "each attempt renders fresh names")
+				require.NotEqual(t, res.Attempts[i-1].DriverPod, res.Attempts[i].DriverPod)
+				gap := res.Attempts[i].StartedAt.Sub(res.Attempts[i-1].EndedAt)
+				require.GreaterOrEqual(t, gap, tc.gap)
+				require.Less(t, gap, tc.gap+time.Second, "waits the interval, not longer")
+				require.Equal(t, res.Attempts[i-1].DriverPod, c.cleanups[i-1].in.DriverPod)
+				require.False(t, c.cleanups[i-1].at.After(res.Attempts[i].StartedAt), "old objects go before the next attempt")
+			}
+			require.Len(t, c.cleanups, tc.attempts)
+		})
+	}
+}
+
+func TestRestartAlwaysRerunsSuccessUntilCancelled(t *testing.T) {
+	c := newCluster(t)
+	c.superviseAfter = time.Minute
+	c.env.RegisterDelayedCallback(c.env.CancelWorkflow, 150*time.Second)
+
+	res := c.run(t, spec(func(s *k8s.JobSpec) { s.RestartPolicy.Type = k8s.RestartAlways }))
+
+	require.Equal(t, StateCancelled, res.State)
+	require.Len(t, res.Attempts, 3, "attempts start at 0s, 60s and 120s; the cancel comes at 150s")
+	require.Equal(t, StateCompleted, res.Attempts[0].State)
+	require.Equal(t, StateCompleted, res.Attempts[1].State)
+	require.Equal(t, StateCancelled, res.Attempts[2].State)
+	require.Len(t, c.cleanups, 3)
+}
+
+func TestDriverOOMKillRaisesOverhead(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{oomKilled(), succeeded()}
+
+	res := c.run(t, spec(onFailure(1, 5), ttl(0)))
+
+	require.Equal(t, StateCompleted, res.State)
+	require.Len(t, res.Attempts, 2)
+	require.EqualValues(t, 0, c.renders[0].DriverMemoryOverheadMiB, "the first attempt uses Spark's own overhead")
+	require.EqualValues(t, 576, c.renders[1].DriverMemoryOverheadMiB, "ceil(384 × 1.5)")
+	require.EqualValues(t, 0, c.renders[1].ExecutorMemoryOverheadMiB, "executors were not OOMKilled")
+	require.Equal(t, "1408Mi", res.Attempts[0].DriverMemory)
+	require.Equal(t, "1600Mi", res.Attempts[1].DriverMemory)
+	require.EqualValues(t, 576, res.Attempts[1].DriverMemoryOverheadMiB)
+}
+
+func TestExecutorOOMKillRaisesExecutorOverhead(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{
+		{Outcome: activities.OutcomeAppFailed, ExitCode: 1, Reason: "job aborted: executors lost", ExecutorOOMKills: 2},
+		succeeded(),
+	}
+
+	res := c.run(t, spec(onFailure(1, 5), ttl(0)))
+
+	require.Equal(t, StateCompleted, res.State)
+	require.EqualValues(t, 0, c.renders[1].DriverMemoryOverheadMiB)
+	require.EqualValues(t, 576, c.renders[1].ExecutorMemoryOverheadMiB)
+	require.EqualValues(t, 576, res.Attempts[1].ExecutorMemoryOverheadMiB)
+}
+
+func TestOOMOverheadIsBounded(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{oomKilled()}
+
+	res := c.run(t, spec(onFailure(6, 1), ttl(0)))
+
+	require.Equal(t, StateFailed, res.State)
+	var got []int64
+	for _, at := range res.Attempts {
+		got = append(got, at.DriverMemoryOverheadMiB)
+	}
+	// 384 → 576 → 864 → 1296 → 1944 capped at 4 × 384.
+	require.Equal(t, []int64{384, 576, 864, 1296, 1536, 1536, 1536}, got)
+}
+
+func TestOOMKillWithNeverDoesNotRetry(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{oomKilled()}
+
+	res := c.run(t, spec(ttl(0)))
+
+	require.Equal(t, StateFailed, res.State)
+	require.Len(t, res.Attempts, 1)
+}
+
+func TestCancelDeletesDriverAtOnce(t *testing.T) {
+	c := newCluster(t)
+	c.superviseAfter = time.Hour
+	c.env.RegisterDelayedCallback(c.env.CancelWorkflow, 10*time.Minute)
+
+	// A TTL is set, and a cancel still deletes at once.
+	c.start(WorkflowName, spec(ttl(3600)))
+
+	err := c.env.GetWorkflowError()
+	require.True(t, temporal.IsCanceledError(err), "the UI shows a cancelled job as Canceled; got %v", err)
+	res, ok := ResultFromError(err)
+	require.True(t, ok)
+	require.Equal(t, StateCancelled, res.State)
+	require.Len(t, res.Attempts, 1)
+	require.Equal(t, StateCancelled, res.Attempts[0].State)
+	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
+	require.Less(t, c.cleanups[0].at.Sub(res.Attempts[0].StartedAt), 11*time.Minute)
+	c.env.AssertWorkflowNotCalled(t, CleanupAfterWorkflowName, mock.Anything, mock.Anything)
+
+	v, qerr := c.env.QueryWorkflow(QueryStatus)
+	require.NoError(t, qerr)
+	var st Status
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, StateCancelled, st.State)
+}
+
+func TestCancelWhileWaitingToRetryLeavesNothing(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{failed(1)}
+	c.env.RegisterDelayedCallback(c.env.CancelWorkflow, 30*time.Second)
+
+	res := c.run(t, spec(onFailure(3, 600)))
+
+	require.Equal(t, StateCancelled, res.State)
+	require.Len(t, res.Attempts, 1)
+	require.Len(t, c.cleanups, 1, "attempt 1 was already deleted; no second delete")
+}
+
+func TestFailureKeepsDriverForTTLWithoutHoldingTheResult(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{failed(2)}
+	var childStarted time.Time
+	c.env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
+		childStarted = c.env.Now()
+	})
+	// Stop when SparkJob ends, as a client waiting on its result would.
+	c.env.SetDetachedChildWait(false)
+
+	res := c.run(t, spec())
+
+	require.Equal(t, StateFailed, res.State)
+	require.False(t, childStarted.IsZero(), "CleanupAfter was started")
+	require.Empty(t, c.cleanups, "the failed driver is kept for its logs")
+}
+
+func TestCleanupAfterDeletesOnceTTLEnds(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{failed(2)}
+	var childStarted time.Time
+	c.env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
+		childStarted = c.env.Now()
+	})
+
+	res := c.run(t, spec()) // the environment also runs the abandoned child to its end
+
+	require.Equal(t, StateFailed, res.State)
+	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
+	require.GreaterOrEqual(t, c.cleanups[0].at.Sub(childStarted), DefaultFailureTTL)
+	require.Contains(t, c.cleanups[0].in.Selector, k8s.LabelAttempt+"=1")
+}
+
+func TestExplicitTTLAppliesToSuccess(t *testing.T) {
+	c := newCluster(t)
+	var delays []time.Duration
+	c.env.OnWorkflow(CleanupAfterWorkflowName, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in CleanupAfterInput) error {
+			delays = append(delays, in.Delay)
+			return nil
+		})
+
+	res := c.run(t, spec(ttl(600)))
+
+	require.Equal(t, StateCompleted, res.State)
+	require.Equal(t, []time.Duration{600 * time.Second}, delays)
+	require.Empty(t, c.cleanups)
+}
+
+func TestCleanupAfterCancelledDeletesAtOnce(t *testing.T) {
+	c := newCluster(t)
+	c.env.RegisterDelayedCallback(c.env.CancelWorkflow, time.Minute)
+
+	c.start(CleanupAfterWorkflowName, CleanupAfterInput{Delay: time.Hour,
+		Cleanup: activities.CleanupInput{Namespace: "jobs", DriverPod: "p-driver"}})
+
+	require.True(t, temporal.IsCanceledError(c.env.GetWorkflowError()))
+	require.Equal(t, []string{"p-driver"}, c.cleanedPods())
+	require.Less(t, c.cleanups[0].at.Sub(c.env.Now()), time.Second)
+}
+
+func TestStatusQuery(t *testing.T) {
+	c := newCluster(t)
+	c.superviseAfter = 10 * time.Minute
+	c.supervise = []activities.SuperviseOutput{failed(4), {Outcome: activities.OutcomeSucceeded,
+		Progress: activities.SuperviseProgress{DriverPhase: "Succeeded", ExecutorsRunning: 2, ExecutorsFailed: 1}}}
+	query := func() Status {
+		v, err := c.env.QueryWorkflow(QueryStatus)
+		require.NoError(t, err)
+		var st Status
+		require.NoError(t, v.Get(&st))
+		return st
+	}
+	var during, waiting Status
+	c.env.RegisterDelayedCallback(func() { during = query() }, 5*time.Minute)
+	c.env.RegisterDelayedCallback(func() { waiting = query() }, 11*time.Minute)
+
+	res := c.run(t, spec(onFailure(1, 120), ttl(0)))
+
+	require.Equal(t, Status{State: StateRunning, Stage: StageSupervising, Attempt: 1,
+		AppID: res.Attempts[0].AppID, DriverPod: res.Attempts[0].DriverPod}, during)
+	require.Equal(t, StageWaitingRetry, waiting.Stage)
+	require.Equal(t, "app failed with exit code 4", waiting.LastReason)
+	require.Equal(t, "Failed", waiting.DriverPhase)
+	require.NotNil(t, waiting.NextAttemptAt)
+	require.Equal(t, res.Attempts[0].EndedAt.Add(120*time.Second), waiting.NextAttemptAt.UTC())
+
+	final := query()
+	require.Equal(t, StateCompleted, final.State)
+	require.Equal(t, StageDone, final.Stage)
+	require.Equal(t, 2, final.Attempt)
+	require.Equal(t, "Succeeded", final.DriverPhase)
+	require.Equal(t, 2, final.ExecutorsRunning)
+	require.Equal(t, 1, final.ExecutorsFailed)
+	require.Equal(t, res.AppID, final.AppID)
+	require.True(t, strings.HasPrefix(final.AppID, "spark-"))
+}
