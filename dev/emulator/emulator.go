@@ -1,0 +1,555 @@
+// Package emulator plays the Spark driver on a cluster where no container runs (kwok): it
+// watches driver pods and, when one runs, creates its executors as Spark's
+// ExecutorPodsAllocator would, then ends the driver as its annotations ask. It is test
+// equipment for the local stack; the product never knows it exists.
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Config tunes an Emulator; the zero value watches every namespace.
+type Config struct {
+	// Namespace limits the watch to one namespace; "" watches all.
+	Namespace string
+	// IgnoreNamespaces skips drivers in namespaces whose labels match; nil skips none. The
+	// stack's emulator ignores namespaces labelled kindling.dev/emulator=test, where a test
+	// runs its own emulator in-process.
+	IgnoreNamespaces labels.Selector
+	// ImagePullBackOffAfter is how long a driver shows ErrImagePull before ImagePullBackOff.
+	ImagePullBackOffAfter time.Duration
+	// Resync is how often the informer replays every pod, so a missed step is retried.
+	Resync time.Duration
+	Logger *slog.Logger
+}
+
+// Emulator drives every Spark driver pod it sees. Create it with New and start it with Run.
+type Emulator struct {
+	client kubernetes.Interface
+	cfg    Config
+	log    *slog.Logger
+	pods   cache.SharedIndexInformer
+
+	mu      sync.Mutex
+	drivers map[types.UID]*driverState
+	wg      sync.WaitGroup
+	runCtx  context.Context
+}
+
+// driverState is one driver pod being handled; it stays until the pod is deleted so the
+// driver is handled once.
+type driverState struct {
+	key    string // namespace/name
+	cancel context.CancelFunc
+	notify chan struct{} // a pod event for the driver or one of its executors
+}
+
+const ownerIndex = "controller-uid"
+
+// New returns an emulator that talks to the cluster through client.
+func New(client kubernetes.Interface, cfg Config) *Emulator {
+	if cfg.ImagePullBackOffAfter <= 0 {
+		cfg.ImagePullBackOffAfter = 2 * time.Second
+	}
+	if cfg.Resync <= 0 {
+		cfg.Resync = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Emulator{client: client, cfg: cfg, log: cfg.Logger, drivers: map[types.UID]*driverState{}}
+}
+
+// Run watches Spark pods until ctx ends, then waits for in-flight work to stop.
+func (e *Emulator) Run(ctx context.Context) error {
+	e.runCtx = ctx
+	opts := []informers.SharedInformerOption{
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = LabelRole + " in (" + RoleDriver + "," + RoleExecutor + ")"
+		}),
+	}
+	if e.cfg.Namespace != "" {
+		opts = append(opts, informers.WithNamespace(e.cfg.Namespace))
+	}
+	factory := informers.NewSharedInformerFactoryWithOptions(e.client, e.cfg.Resync, opts...)
+	e.pods = factory.Core().V1().Pods().Informer()
+	if err := e.pods.AddIndexers(cache.Indexers{ownerIndex: indexByController}); err != nil {
+		return fmt.Errorf("add owner index to pod informer: %w", err)
+	}
+	if _, err := e.pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    e.onPod,
+		UpdateFunc: func(_, obj any) { e.onPod(obj) },
+		DeleteFunc: e.onDelete,
+	}); err != nil {
+		return fmt.Errorf("add pod event handler: %w", err)
+	}
+	e.log.Info("emulator starting", "namespace", e.cfg.Namespace, "ignoreNamespaces", fmt.Sprint(e.cfg.IgnoreNamespaces))
+	factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), e.pods.HasSynced) {
+		factory.Shutdown()
+		e.wg.Wait()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("sync pod informer: cache never synced")
+	}
+	e.log.Info("emulator watching pods")
+	<-ctx.Done()
+	e.log.Info("emulator stopping")
+	factory.Shutdown()
+	e.wg.Wait()
+	return nil
+}
+
+func indexByController(obj any) ([]string, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil, nil
+	}
+	if ref := metav1.GetControllerOf(pod); ref != nil {
+		return []string{string(ref.UID)}, nil
+	}
+	return nil, nil
+}
+
+func (e *Emulator) onPod(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if pod.Labels[LabelRole] != RoleDriver {
+		if ref := metav1.GetControllerOf(pod); ref != nil {
+			e.poke(ref.UID)
+		}
+		return
+	}
+	if pod.DeletionTimestamp != nil {
+		e.stop(pod.UID)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if st, ok := e.drivers[pod.UID]; ok {
+		select {
+		case st.notify <- struct{}{}:
+		default:
+		}
+		return
+	}
+	// A driver that ended before we saw it needs nothing, unless we drove it and stopped
+	// before its executors were cleaned up.
+	if isTerminal(pod) && pod.Annotations[AnnotationStartedAt] == "" {
+		return
+	}
+	ctx, cancel := context.WithCancel(e.runCtx)
+	st := &driverState{key: pod.Namespace + "/" + pod.Name, cancel: cancel, notify: make(chan struct{}, 1)}
+	e.drivers[pod.UID] = st
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.drive(ctx, st, pod.UID)
+	}()
+}
+
+func (e *Emulator) onDelete(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if pod.Labels[LabelRole] == RoleDriver {
+		e.stop(pod.UID)
+		e.mu.Lock()
+		delete(e.drivers, pod.UID)
+		e.mu.Unlock()
+	} else if ref := metav1.GetControllerOf(pod); ref != nil {
+		e.poke(ref.UID)
+	}
+}
+
+// stop cancels the work on a driver that is going away; its executors go with it through
+// their ownerReferences.
+func (e *Emulator) stop(uid types.UID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if st, ok := e.drivers[uid]; ok {
+		st.cancel()
+	}
+}
+
+func (e *Emulator) poke(uid types.UID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if st, ok := e.drivers[uid]; ok {
+		select {
+		case st.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// driver returns the cached driver pod, or nil when it is gone or replaced.
+func (e *Emulator) driver(st *driverState, uid types.UID) *corev1.Pod {
+	obj, ok, err := e.pods.GetIndexer().GetByKey(st.key)
+	if err != nil || !ok {
+		return nil
+	}
+	pod := obj.(*corev1.Pod)
+	if pod.UID != uid {
+		return nil
+	}
+	return pod
+}
+
+// executors returns the cached executors controlled by the driver, by executor id.
+func (e *Emulator) executors(uid types.UID) map[int]*corev1.Pod {
+	objs, _ := e.pods.GetIndexer().ByIndex(ownerIndex, string(uid))
+	out := map[int]*corev1.Pod{}
+	for _, obj := range objs {
+		pod := obj.(*corev1.Pod)
+		if pod.Labels[LabelRole] != RoleExecutor {
+			continue
+		}
+		if id, err := strconv.Atoi(pod.Labels[LabelExecID]); err == nil {
+			out[id] = pod
+		}
+	}
+	return out
+}
+
+// wait blocks until an event for the driver, a fallback tick, or ctx's end.
+func (st *driverState) wait(ctx context.Context) bool {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-st.notify:
+	case <-t.C:
+	}
+	return true
+}
+
+// drive handles one driver pod from first sight to its end.
+func (e *Emulator) drive(ctx context.Context, st *driverState, uid types.UID) {
+	log := e.log.With("driver", st.key)
+	pod := e.driver(st, uid)
+	if pod == nil {
+		return
+	}
+	ignored, err := e.ignored(ctx, pod.Namespace)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("skip driver: cannot read its namespace", "err", err)
+		}
+		return
+	}
+	if ignored {
+		log.Debug("skip driver: its namespace is ignored")
+		return
+	}
+	if isTerminal(pod) {
+		e.finishExecutors(ctx, log, pod)
+		return
+	}
+
+	outcome, outcomeErr := ParseOutcome(pod.Annotations)
+	if outcomeErr == nil && outcome.ImagePullError {
+		e.failImagePull(ctx, log, st, uid)
+		return
+	}
+	// Wait for kwok to run the pod: ending a pod kwok is still starting would race its
+	// status writes.
+	for pod.Status.Phase != corev1.PodRunning {
+		if isTerminal(pod) || !st.wait(ctx) {
+			return
+		}
+		if pod = e.driver(st, uid); pod == nil || pod.DeletionTimestamp != nil {
+			return
+		}
+	}
+	if outcomeErr != nil {
+		log.Error("bad emulator annotation; failing the driver", "err", outcomeErr)
+		e.end(ctx, log, pod, terminationFor(1, "kindling emulator: "+outcomeErr.Error()))
+		return
+	}
+	e.run(ctx, log, st, pod, outcome)
+}
+
+func (e *Emulator) ignored(ctx context.Context, namespace string) (bool, error) {
+	if e.cfg.IgnoreNamespaces == nil || e.cfg.IgnoreNamespaces.Empty() {
+		return false, nil
+	}
+	ns, err := e.client.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+	if err != nil {
+		return false, fmt.Errorf("get namespace %s: %w", namespace, err)
+	}
+	return e.cfg.IgnoreNamespaces.Matches(labels.Set(ns.Labels)), nil
+}
+
+// run plays a running driver: executors, then the end its annotations ask for.
+func (e *Emulator) run(ctx context.Context, log *slog.Logger, st *driverState, pod *corev1.Pod, outcome Outcome) {
+	startedAt, err := e.startedAt(ctx, pod)
+	if err != nil {
+		log.Error("record start of driver", "err", err)
+		return
+	}
+	log = log.With("startedAt", startedAt.Format(time.RFC3339Nano))
+
+	if outcome.OOMBelow != nil {
+		if c := driverContainer(pod); c != nil {
+			if limit, ok := c.Resources.Limits[corev1.ResourceMemory]; ok && limit.Cmp(*outcome.OOMBelow) < 0 {
+				log.Info("driver memory limit below oom-below: OOMKilled soon", "limit", limit.String(), "oomBelow", outcome.OOMBelow.String())
+				if sleepUntil(ctx, startedAt.Add(oomDelay)) {
+					e.end(ctx, log, pod, oomKilled)
+				}
+				return
+			}
+		}
+	}
+
+	conf, err := ReadDriverConf(ctx, e.client, pod)
+	if err == nil {
+		var plan *ExecutorPlan
+		if plan, err = PlanExecutors(pod, conf); err == nil {
+			if outcome.ExecutorFailures > plan.Instances {
+				err = &OutcomeError{AnnotationExecutorFailures, strconv.Itoa(outcome.ExecutorFailures),
+					fmt.Sprintf("at most spark.executor.instances (%d)", plan.Instances)}
+			} else {
+				end := startedAt.Add(outcome.Duration)
+				log.Info("driver running", "executors", plan.Instances, "batchSize", plan.BatchSize, "end", end.Format(time.RFC3339Nano))
+				e.allocate(ctx, log, st, pod, plan, outcome.ExecutorFailures, end)
+				if !sleepUntil(ctx, end) {
+					return
+				}
+				e.end(ctx, log, pod, terminationFor(outcome.ExitCode, ""))
+				return
+			}
+		}
+	}
+	// A JVM whose configuration cannot be read exits at start with an error.
+	log.Error("driver cannot start", "err", err)
+	e.end(ctx, log, pod, terminationFor(1, "kindling emulator: "+err.Error()))
+}
+
+// startedAt returns when the emulator first saw the driver running, recording it on the pod
+// the first time so a restarted emulator keeps the schedule.
+func (e *Emulator) startedAt(ctx context.Context, pod *corev1.Pod) (time.Time, error) {
+	if v := pod.Annotations[AnnotationStartedAt]; v != "" {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t, nil
+		}
+	}
+	now := time.Now()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, AnnotationStartedAt, now.Format(time.RFC3339Nano))
+	if _, err := e.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return time.Time{}, fmt.Errorf("annotate driver %s/%s with %s: %w", pod.Namespace, pod.Name, AnnotationStartedAt, err)
+	}
+	return now, nil
+}
+
+// allocate creates the executors in batches as Spark's ExecutorPodsAllocator does: the next
+// batch only once no executor of the previous one is pending. The first `failures` executors
+// fail once running. It returns when all that is done, or at end.
+func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverState, driver *corev1.Pod, plan *ExecutorPlan, failures int, end time.Time) {
+	requested := map[int]bool{} // created but maybe not yet in the cache
+	failed := map[int]bool{}
+	deadline, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	for {
+		execs := e.executors(driver.UID)
+		pending, missing := 0, []int{}
+		for id := 1; id <= plan.Instances; id++ {
+			pod, seen := execs[id]
+			switch {
+			case !seen && requested[id]:
+				pending++
+			case !seen:
+				missing = append(missing, id)
+			case pod.Status.Phase == corev1.PodPending || pod.Status.Phase == "":
+				pending++
+			}
+		}
+		for id := 1; id <= failures; id++ {
+			pod, seen := execs[id]
+			if failed[id] || !seen || pod.DeletionTimestamp != nil {
+				continue
+			}
+			if isTerminal(pod) {
+				failed[id] = true
+				continue
+			}
+			if pod.Status.Phase == corev1.PodRunning {
+				if _, err := terminate(deadline, e.client, pod.Namespace, pod.Name, terminationFor(1, "")); err != nil {
+					log.Error("fail executor", "executor", pod.Name, "err", err)
+				} else {
+					log.Info("executor failed as asked", "executor", pod.Name)
+					failed[id] = true
+				}
+			}
+		}
+		if pending == 0 && len(missing) > 0 {
+			batch := missing[:min(plan.BatchSize, len(missing))]
+			created := 0
+			for _, id := range batch {
+				if err := e.createExecutor(deadline, plan, id); err != nil {
+					log.Error("create executor", "err", err)
+					continue
+				}
+				requested[id] = true
+				created++
+			}
+			log.Info("executor batch requested", "ids", fmt.Sprint(batch), "created", created)
+			if created > 0 {
+				continue
+			}
+		}
+		if len(missing) == 0 && len(failed) >= failures {
+			return
+		}
+		if !st.wait(deadline) {
+			return
+		}
+	}
+}
+
+func (e *Emulator) createExecutor(ctx context.Context, plan *ExecutorPlan, id int) error {
+	pod := plan.Pod(id)
+	_, err := e.client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create executor pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
+}
+
+// end terminates the driver, then its executors as Spark does when the app stops.
+func (e *Emulator) end(ctx context.Context, log *slog.Logger, driver *corev1.Pod, t Termination) {
+	ended, err := terminate(ctx, e.client, driver.Namespace, driver.Name, t)
+	if err != nil {
+		if ctx.Err() == nil && !apierrors.IsNotFound(err) {
+			log.Error("end driver", "err", err)
+		}
+		return
+	}
+	log.Info("driver ended", "phase", ended.Status.Phase, "exitCode", t.ExitCode, "reason", t.Reason, "message", t.Message)
+	e.finishExecutors(ctx, log, ended)
+}
+
+// finishExecutors deletes the ended driver's executors, or, with
+// spark.kubernetes.executor.deleteOnTermination=false, leaves them ended.
+func (e *Emulator) finishExecutors(ctx context.Context, log *slog.Logger, driver *corev1.Pod) {
+	deleteThem := true
+	if conf, err := ReadDriverConf(ctx, e.client, driver); err == nil {
+		if v, err := strconv.ParseBool(conf.Properties.Get("spark.kubernetes.executor.deleteOnTermination", "true")); err == nil {
+			deleteThem = v
+		}
+	}
+	// A live list, not the cache: executors created just before the end may not be cached yet.
+	list, err := e.client.CoreV1().Pods(driver.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(labels.Set{LabelRole: RoleExecutor}).String(),
+	})
+	if err != nil {
+		log.Error("list executors of ended driver", "err", err)
+		return
+	}
+	var names []string
+	for i := range list.Items {
+		pod := &list.Items[i]
+		ref := metav1.GetControllerOf(pod)
+		if ref == nil || ref.UID != driver.UID || pod.DeletionTimestamp != nil {
+			continue
+		}
+		if deleteThem {
+			err = e.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				log.Error("delete executor", "executor", pod.Name, "err", err)
+				continue
+			}
+		} else if !isTerminal(pod) {
+			// The executor JVM exits once its driver is gone.
+			if _, err := terminate(ctx, e.client, pod.Namespace, pod.Name, terminationFor(0, "")); err != nil {
+				log.Error("end executor", "executor", pod.Name, "err", err)
+				continue
+			}
+		}
+		names = append(names, pod.Name)
+	}
+	slices.Sort(names)
+	if len(names) > 0 {
+		log.Info("executors finished", "deleted", deleteThem, "executors", fmt.Sprint(names))
+	}
+}
+
+// failImagePull keeps a driver whose image "cannot be pulled" waiting. kwok, started with
+// the stages in dev/emulator/stages, reports ErrImagePull; after a while the kubelet would
+// switch to ImagePullBackOff, which the emulator does. Without those stages kwok runs the
+// pod, and the emulator fails it with a message saying what the stack lacks.
+func (e *Emulator) failImagePull(ctx context.Context, log *slog.Logger, st *driverState, uid types.UID) {
+	for {
+		pod := e.driver(st, uid)
+		if pod == nil || pod.DeletionTimestamp != nil || isTerminal(pod) {
+			return
+		}
+		switch {
+		case pod.Status.Phase == corev1.PodRunning:
+			msg := "kindling emulator: " + AnnotationImagePullError + "=true but kwok ran the pod; start kwok with the stages in dev/emulator/stages"
+			log.Error("cannot emulate image pull error", "reason", msg)
+			e.end(ctx, log, pod, terminationFor(1, msg))
+			return
+		case waitingReason(pod) == "ErrImagePull":
+			if !sleepUntil(ctx, time.Now().Add(e.cfg.ImagePullBackOffAfter)) {
+				return
+			}
+			image := ""
+			if c := driverContainer(pod); c != nil {
+				image = c.Image
+			}
+			msg := fmt.Sprintf("Back-off pulling image %q", image)
+			if err := setWaiting(ctx, e.client, pod.Namespace, pod.Name, "ImagePullBackOff", msg); err != nil {
+				log.Error("report image pull back-off", "err", err)
+				return
+			}
+			log.Info("driver image pull backing off")
+			return
+		case waitingReason(pod) == "ImagePullBackOff":
+			return
+		}
+		if !st.wait(ctx) {
+			return
+		}
+	}
+}
+
+// sleepUntil waits for t; false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
