@@ -163,6 +163,12 @@ func ResultFromError(err error) (JobResult, bool) {
 	return res, true
 }
 
+// CleanupWorkflowID is the ID of the CleanupAfter a SparkJob run starts: from the run ID
+// alone, which is unique and, unlike the workflow ID, kept by the replayer.
+func CleanupWorkflowID(runID string) string {
+	return "kindling-cleanup-" + runID
+}
+
 // Registry is the part of a worker (or a replayer) that registers workflows.
 type Registry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)

@@ -353,9 +353,8 @@ func (j *job) cleanup(ctx workflow.Context, at *attempt) {
 // cleanupLater starts CleanupAfter for the attempt and returns once the child has started, so
 // the result does not wait for the TTL. False: it could not start; clean up now instead.
 func (j *job) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration) bool {
-	info := workflow.GetInfo(ctx)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        fmt.Sprintf("%s/cleanup/%s", info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
+		WorkflowID:        CleanupWorkflowID(workflow.GetInfo(ctx).WorkflowExecution.RunID),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, CleanupAfterWorkflowName, CleanupAfterInput{Delay: ttl, Cleanup: j.cleanupInput(at)})

@@ -536,8 +536,9 @@ func TestFailureKeepsDriverForTTLWithoutHoldingTheResult(t *testing.T) {
 	c := newCluster(t)
 	c.supervise = []activities.SuperviseOutput{failed(2)}
 	var childStarted time.Time
+	var childID string
 	c.env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
-		childStarted = c.env.Now()
+		childStarted, childID = c.env.Now(), info.WorkflowExecution.ID
 	})
 	// Stop when SparkJob ends, as a client waiting on its result would.
 	c.env.SetDetachedChildWait(false)
@@ -546,6 +547,7 @@ func TestFailureKeepsDriverForTTLWithoutHoldingTheResult(t *testing.T) {
 
 	require.Equal(t, StateFailed, res.State)
 	require.False(t, childStarted.IsZero(), "CleanupAfter was started")
+	require.Equal(t, CleanupWorkflowID("default-test-run-id"), childID)
 	require.Empty(t, c.cleanups, "the failed driver is kept for its logs")
 }
 

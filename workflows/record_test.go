@@ -1,0 +1,222 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s"
+)
+
+// TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
+// and Render and fake Kubernetes-facing activities, and saves their histories for
+// TestReplayHistories. It only runs when asked:
+//
+//	KINDLING_RECORD_HISTORIES=1 [KINDLING_TEMPORAL_ADDRESS=127.0.0.1:7233] go test ./workflows -run TestRecordHistories
+func TestRecordHistories(t *testing.T) {
+	if os.Getenv("KINDLING_RECORD_HISTORIES") != "1" {
+		t.Skip("set KINDLING_RECORD_HISTORIES=1 to record histories on a Temporal server")
+	}
+	addr := os.Getenv("KINDLING_TEMPORAL_ADDRESS")
+	if addr == "" {
+		addr = "127.0.0.1:7233"
+	}
+	if conn, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
+		t.Fatalf("no Temporal server at %s: %v", addr, err)
+	} else {
+		conn.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := client.Dial(client.Options{HostPort: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	registerSearchAttributes(ctx, t, c)
+
+	// A queue of our own, so a running Kindling worker does not take these jobs.
+	queue := fmt.Sprintf("kindling-record-%d", time.Now().UnixNano())
+	w := worker.New(c, queue, worker.Options{})
+	Register(w)
+	f := &fakeKube{}
+	real := &activities.Activities{}
+	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
+	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
+	w.RegisterActivityWithOptions(f.FetchDependencies, activity.RegisterOptions{Name: "FetchDependencies"})
+	w.RegisterActivityWithOptions(f.CreateResources, activity.RegisterOptions{Name: "CreateResources"})
+	w.RegisterActivityWithOptions(f.Supervise, activity.RegisterOptions{Name: "Supervise"})
+	w.RegisterActivityWithOptions(f.Cleanup, activity.RegisterOptions{Name: "Cleanup"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	retry := func(s *k8s.JobSpec) {
+		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: i32(2), OnFailureRetryInterval: i64(1)}
+	}
+	for _, tc := range []struct {
+		file  string
+		spec  k8s.JobSpec
+		state string
+	}{
+		{"sparkjob-success.json", recordSpec("success"), StateCompleted},
+		{"sparkjob-oom-retry.json", recordSpec("oom", retry), StateCompleted},
+		{"sparkjob-failed-ttl.json", recordSpec("fail"), StateFailed},
+		{"sparkjob-success-ttl.json", recordSpec("success", func(s *k8s.JobSpec) { s.TimeToLiveSeconds = i64(2) }), StateCompleted},
+	} {
+		id := fmt.Sprintf("record-%s-%d", tc.file[:len(tc.file)-len(".json")], time.Now().UnixNano())
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName, tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res JobResult
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if res.State != tc.state {
+			t.Fatalf("%s: state %s (%s), want %s", id, res.State, res.Reason, tc.state)
+		}
+		n := saveHistory(ctx, t, c, id, run.GetRunID(), tc.file)
+		t.Logf("%s: %s, %d attempts, %d events", tc.file, res.State, len(res.Attempts), n)
+		if tc.file == "sparkjob-success.json" && n >= 100 {
+			t.Errorf("a one-attempt success took %d events; the design wants well under 100", n)
+		}
+		child := CleanupWorkflowID(run.GetRunID())
+		switch tc.file {
+		case "sparkjob-failed-ttl.json":
+			// Its CleanupAfter sleeps an hour; the recording has what it needs.
+			_ = c.TerminateWorkflow(ctx, child, "", "history recorded")
+		case "sparkjob-success-ttl.json":
+			if err := c.GetWorkflow(ctx, child, "").Get(ctx, nil); err != nil {
+				t.Fatalf("CleanupAfter: %v", err)
+			}
+			saveHistory(ctx, t, c, child, "", "cleanupafter.json")
+		}
+	}
+}
+
+func recordSpec(name string, mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
+	s := k8s.JobSpec{Name: "record-" + name, Namespace: "default"}
+	s.Type = k8s.TypeScala
+	s.Mode = k8s.ModeCluster
+	s.Image = "docker.io/apache/spark:4.0.4"
+	s.MainClass = "org.apache.spark.examples.SparkPi"
+	s.MainApplicationFile = "local:///opt/spark/examples/jars/spark-examples.jar"
+	s.SparkVersion = "4.0.4"
+	s.Arguments = []string{"1000"}
+	cores, instances := int32(1), int32(1)
+	s.Driver.Cores = &cores
+	s.Driver.Memory = "512m"
+	s.Executor.Cores = &cores
+	s.Executor.Instances = &instances
+	s.Executor.Memory = "512m"
+	for _, m := range mutate {
+		m(&s)
+	}
+	return s
+}
+
+// fakeKube stands in for the activities that talk to Kubernetes: the job's name says what
+// its driver does.
+type fakeKube struct {
+	mu       sync.Mutex
+	attempts map[string]int
+}
+
+func (f *fakeKube) FetchDependencies(_ context.Context, in activities.FetchDependenciesInput) (activities.FetchDependenciesOutput, error) {
+	return activities.FetchDependenciesOutput{Dependencies: []activities.Dependency{
+		{URI: in.Spec.MainApplicationFile, Kind: "mainApplicationFile", Note: "in the image"},
+	}}, nil
+}
+
+func (f *fakeKube) CreateResources(_ context.Context, in activities.CreateInput) (activities.CreateOutput, error) {
+	return activities.CreateOutput{DriverPod: in.Rendered.Names.DriverPod, DriverUID: "uid-" + in.Rendered.AppID}, nil
+}
+
+func (f *fakeKube) Supervise(ctx context.Context, in activities.SuperviseInput) (activities.SuperviseOutput, error) {
+	activity.RecordHeartbeat(ctx, activities.SuperviseProgress{DriverPhase: "Running", ExecutorsRunning: 1})
+	f.mu.Lock()
+	if f.attempts == nil {
+		f.attempts = map[string]int{}
+	}
+	key := activity.GetInfo(ctx).WorkflowExecution.ID
+	f.attempts[key]++
+	n := f.attempts[key]
+	f.mu.Unlock()
+	switch {
+	case strings.HasPrefix(in.DriverPod, "record-oom-") && n == 1:
+		return activities.SuperviseOutput{Outcome: activities.OutcomeOOMKilled, ExitCode: 137, Reason: "driver container OOMKilled (exit 137)",
+			Progress: activities.SuperviseProgress{DriverPhase: "Failed"}}, nil
+	case strings.HasPrefix(in.DriverPod, "record-fail-"):
+		return activities.SuperviseOutput{Outcome: activities.OutcomeAppFailed, ExitCode: 3, Reason: "app failed with exit code 3",
+			Progress: activities.SuperviseProgress{DriverPhase: "Failed", ExecutorsFailed: 0}}, nil
+	}
+	return activities.SuperviseOutput{Outcome: activities.OutcomeSucceeded, Reason: "driver completed",
+		Progress: activities.SuperviseProgress{DriverPhase: "Succeeded"}}, nil
+}
+
+func (f *fakeKube) Cleanup(context.Context, activities.CleanupInput) error { return nil }
+
+func registerSearchAttributes(ctx context.Context, t *testing.T, c client.Client) {
+	t.Helper()
+	types := map[string]enumspb.IndexedValueType{"Keyword": enumspb.INDEXED_VALUE_TYPE_KEYWORD, "Int": enumspb.INDEXED_VALUE_TYPE_INT}
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range SearchAttributes {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = types[typ]
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: "default", SearchAttributes: missing}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// saveHistory writes a run's history as `temporal workflow show --output json` does.
+func saveHistory(ctx context.Context, t *testing.T, c client.Client, id, runID, file string) int {
+	t.Helper()
+	var events []*historypb.HistoryEvent
+	it := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "histories", file)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return len(events)
+}
