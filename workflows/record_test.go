@@ -98,6 +98,9 @@ func TestRecordHistories(t *testing.T) {
 			t.Errorf("a one-attempt success took %d events; the design wants well under 100", n)
 		}
 		child := CleanupWorkflowID(run.GetRunID())
+		if tc.file == "sparkjob-success-ttl.json" {
+			recordCancel(ctx, t, c, queue)
+		}
 		switch tc.file {
 		case "sparkjob-failed-ttl.json":
 			// Its CleanupAfter sleeps an hour; the recording has what it needs.
@@ -109,6 +112,35 @@ func TestRecordHistories(t *testing.T) {
 			saveHistory(ctx, t, c, child, "", "cleanupafter.json")
 		}
 	}
+}
+
+// recordCancel cancels a running job and checks what a client gets: a CanceledError that
+// carries the CANCELLED result, after the driver was deleted.
+func recordCancel(ctx context.Context, t *testing.T, c client.Client, queue string) {
+	t.Helper()
+	id := fmt.Sprintf("record-sparkjob-cancelled-%d", time.Now().UnixNano())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName, recordSpec("cancel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		v, err := c.QueryWorkflow(ctx, id, "", QueryStatus)
+		var st Status
+		if err == nil && v.Get(&st) == nil && st.Stage == StageSupervising {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := c.CancelWorkflow(ctx, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	err = run.Get(ctx, nil)
+	res, ok := ResultFromError(err)
+	if !ok || res.State != StateCancelled {
+		t.Fatalf("cancelled job returned %v (result %+v)", err, res)
+	}
+	n := saveHistory(ctx, t, c, id, run.GetRunID(), "sparkjob-cancelled.json")
+	t.Logf("sparkjob-cancelled.json: %s (%s), %d events", res.State, res.Reason, n)
 }
 
 func recordSpec(name string, mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
@@ -160,6 +192,16 @@ func (f *fakeKube) Supervise(ctx context.Context, in activities.SuperviseInput) 
 	n := f.attempts[key]
 	f.mu.Unlock()
 	switch {
+	case strings.HasPrefix(in.DriverPod, "record-cancel-"):
+		// Runs until the workflow is cancelled; the cancel arrives with a heartbeat response.
+		for {
+			select {
+			case <-ctx.Done():
+				return activities.SuperviseOutput{}, ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+				activity.RecordHeartbeat(ctx, activities.SuperviseProgress{DriverPhase: "Running", ExecutorsRunning: 1})
+			}
+		}
 	case strings.HasPrefix(in.DriverPod, "record-oom-") && n == 1:
 		return activities.SuperviseOutput{Outcome: activities.OutcomeOOMKilled, ExitCode: 137, Reason: "driver container OOMKilled (exit 137)",
 			Progress: activities.SuperviseProgress{DriverPhase: "Failed"}}, nil
