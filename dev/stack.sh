@@ -83,7 +83,7 @@ stop_pid() { # stop_pid NAME : TERM the process group, then KILL after 10s
 cluster_running() {
 	[[ -f $KWOK_WORKDIR/clusters/$cluster/kwok.yaml ]] || return 1
 	"$KWOKCTL" get clusters 2>/dev/null | grep -qx "$cluster" || return 1
-	KUBECONFIG="$state/kubeconfig" "$root/.dev/bin/kindling-devctl" ping >/dev/null 2>&1
+	KUBECONFIG="$state/kubeconfig" "$state/bin/kindling-devctl" ping >/dev/null 2>&1
 }
 
 up_temporal() {
@@ -133,11 +133,12 @@ up_cluster() {
 	"$KWOKCTL" get kubeconfig --name "$cluster" >"$state/kubeconfig.tmp"
 	mv "$state/kubeconfig.tmp" "$state/kubeconfig"
 	export KUBECONFIG=$state/kubeconfig
-	wait_for 60 "kube-apiserver" "$root/.dev/bin/kindling-devctl" ping
+	wait_for 60 "kube-apiserver" "$state/bin/kindling-devctl" ping
 	say "three fake nodes: 8 CPU, 32Gi memory, 110 pods each"
 	"$KWOKCTL" scale node --name "$cluster" --replicas "$nodes" \
 		--param '.allocatable.cpu=8' --param '.allocatable.memory="32Gi"' --param '.allocatable.pods=110' >&2
-	wait_for 120 "nodes" "$root/.dev/bin/kindling-devctl" nodes-ready "$nodes"
+	wait_for 120 "nodes" "$state/bin/kindling-devctl" nodes-ready "$nodes"
+	"$state/bin/kindling-devctl" setup
 }
 
 up_emulator() {
@@ -146,14 +147,14 @@ up_emulator() {
 		return
 	fi
 	say "starting the driver emulator"
-	KUBECONFIG="$state/kubeconfig" start_bg emulator "$root/.dev/bin/kindling-emulator"
+	KUBECONFIG="$state/kubeconfig" start_bg emulator "$state/bin/kindling-emulator"
 	sleep 1
 	alive "$state/emulator.pid" || die "driver emulator exited: $(tail -n 5 "$state/emulator.log")"
 }
 
 build_ours() {
-	mkdir -p "$root/.dev/bin"
-	(cd "$root" && go build -o "$root/.dev/bin/" ./dev/cmd/...)
+	mkdir -p "$state/bin"
+	(cd "$root" && go build -o "$state/bin/" ./dev/cmd/...)
 }
 
 cmd_up() {
@@ -199,9 +200,9 @@ cmd_status() {
 	else
 		echo "temporal     down"; rc=1
 	fi
-	if [[ -x $root/.dev/bin/kindling-devctl ]] && cluster_running; then
+	if [[ -x $state/bin/kindling-devctl ]] && cluster_running; then
 		echo "kubernetes   up    kwok cluster '$cluster'  KUBECONFIG=$state/kubeconfig"
-		KUBECONFIG="$state/kubeconfig" "$root/.dev/bin/kindling-devctl" nodes | sed 's/^/             /'
+		KUBECONFIG="$state/kubeconfig" "$state/bin/kindling-devctl" nodes | sed 's/^/             /'
 	else
 		echo "kubernetes   down"; rc=1
 	fi

@@ -4,6 +4,8 @@
 //	kindling-devctl ping            exit 0 when the API server answers /readyz
 //	kindling-devctl nodes-ready N   exit 0 when at least N nodes are Ready
 //	kindling-devctl nodes           one line per node: name, ready, cpu, memory
+//	kindling-devctl setup           create what the examples expect: service accounts
+//	                                `spark` and `spark-operator-spark` in namespace default
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -81,6 +84,16 @@ func run(args []string) error {
 		for _, n := range nodes.Items {
 			fmt.Printf("%-14s ready=%-5v cpu=%s memory=%s\n", n.Name, nodeReady(&n),
 				n.Status.Allocatable.Cpu(), n.Status.Allocatable.Memory())
+		}
+		return nil
+	case "setup":
+		// The operator's Helm chart creates spark-operator-spark; the published examples use it.
+		for _, name := range []string{"spark", "spark-operator-spark"} {
+			sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}}
+			_, err := cs.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{})
+			if err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("create service account default/%s: %w", name, err)
+			}
 		}
 		return nil
 	}
