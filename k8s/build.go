@@ -45,15 +45,14 @@ var driverSteps = []podStep{
 	{"batch-scheduler", batchSchedulerStep},
 }
 
-// executorSteps are KubernetesExecutorBuilder's steps, rendered into the executor pod template.
-var executorSteps = []podStep{
-	{"basic", basicExecutorStep},
-	{"credentials", executorCredentialsStep},
-	{"secrets", secretsStep("executor")},
-	{"env-secrets", envSecretsStep("executor")},
-	{"volumes", volumesStep("executor")},
-	{"hadoop-conf", hadoopConfStep},
-	{"local-dirs", localDirsStep},
+// executorTemplateSteps write the executor pod template. A Spark driver starts each executor
+// from the template and then runs KubernetesExecutorBuilder's steps (basic, credentials,
+// secrets, env secrets, volumes, Hadoop conf, local dirs) from spark.properties, appending
+// without looking for duplicates: so the template carries only what Spark cannot express
+// through its conf, which the operator's webhook would otherwise add.
+var executorTemplateSteps = []podStep{
+	{"template-container", executorContainerStep},
+	{"volume-mounts", specVolumeMountsStep("executor")},
 	{"operator-pod-spec", operatorPodSpecStep("executor")},
 	{"monitoring", monitoringStep("executor")},
 	{"batch-scheduler", batchSchedulerStep},
@@ -86,12 +85,15 @@ func sparkContainer(pod *corev1.Pod, name string) *corev1.Container {
 	return c
 }
 
-func mainContainer(pod *corev1.Pod) *corev1.Container {
-	name := DriverContainerName
-	if pod.Labels[LabelSparkRole] == SparkRoleExecutor {
-		name = ExecutorContainerName
+// mainContainer is the driver's Spark container, for the steps only the driver runs.
+func mainContainer(pod *corev1.Pod) *corev1.Container { return sparkContainer(pod, DriverContainerName) }
+
+// roleContainer is Spark's container of a driver pod or of the executor template.
+func roleContainer(pod *corev1.Pod, role string) *corev1.Container {
+	if role == SparkRoleExecutor {
+		return sparkContainer(pod, ExecutorContainerName)
 	}
-	return sparkContainer(pod, name)
+	return sparkContainer(pod, DriverContainerName)
 }
 
 func addVolume(pod *corev1.Pod, v corev1.Volume) {

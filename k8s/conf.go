@@ -89,6 +89,12 @@ func specConf(s *JobSpec) map[string]string {
 		c["spark.executorEnv."+k] = v
 	}
 
+	// The operator's volumes Spark can mount itself, as Spark's volume keys.
+	for role, p := range map[string]*SparkPodSpec{"driver": &s.Driver.SparkPodSpec, "executor": &s.Executor.SparkPodSpec} {
+		vc, _ := splitVolumeMounts(s.Volumes, p.VolumeMounts, role)
+		maps.Copy(c, vc)
+	}
+
 	if da := s.DynamicAllocation; da != nil && da.Enabled {
 		c["spark.dynamicAllocation.enabled"] = "true"
 		setInt := func(k string, v *int32) {

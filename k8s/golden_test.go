@@ -7,41 +7,52 @@ import (
 	"testing"
 )
 
+// goldenFixtures are the operator examples whose renders testdata/<name>.golden.yaml records.
+var goldenFixtures = map[string]string{
+	"scala":              "spark-pi.yaml",
+	"python":             "spark-pi-python.yaml",
+	"pod-template":       "spark-pi-pod-template.yaml",
+	"volumes":            "spark-pi-configmap.yaml",
+	"monitoring":         "spark-pi-prometheus-servlet.yaml",
+	"volcano":            "spark-pi-volcano.yaml",
+	"dynamic-allocation": "spark-pi-dynamic-allocation.yaml",
+}
+
+// goldenJobs are the specs of every golden file, by golden name.
+func goldenJobs(t *testing.T) map[string]*JobSpec {
+	t.Helper()
+	jobs := map[string]*JobSpec{}
+	for name, file := range goldenFixtures {
+		data, err := os.ReadFile(filepath.Join(fixtures, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := ReadJob(data)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		jobs[name] = spec
+	}
+	secrets := minimalSpec()
+	secrets.Driver.Secrets = []SecretInfo{{Name: "gcp-key", Path: "/mnt/gcp", Type: SecretTypeGCPServiceAccount}}
+	secrets.Driver.EnvSecretKeyRefs = map[string]NameKey{"DB_PASSWORD": {Name: "db", Key: "password"}}
+	secrets.Executor.Secrets = []SecretInfo{{Name: "gcp-key", Path: "/mnt/gcp", Type: SecretTypeGCPServiceAccount}}
+	jobs["secrets"] = secrets
+
+	jmx := minimalSpec()
+	jmx.Monitoring = &MonitoringSpec{ExposeDriverMetrics: true, ExposeExecutorMetrics: true,
+		Prometheus: &PrometheusSpec{JmxExporterJar: "/prometheus/jmx_prometheus_javaagent-0.11.0.jar", Port: ptr(int32(8090))}}
+	jobs["prometheus-jmx"] = jmx
+	return jobs
+}
+
 // Whole jobs, as a reviewer reads them: testdata/<name>.golden.yaml.
 func TestGoldenJobs(t *testing.T) {
-	for name, file := range map[string]string{
-		"scala":        "spark-pi.yaml",
-		"python":       "spark-pi-python.yaml",
-		"pod-template": "spark-pi-pod-template.yaml",
-		"volumes":      "spark-pi-configmap.yaml",
-		"monitoring":   "spark-pi-prometheus-servlet.yaml",
-		"volcano":      "spark-pi-volcano.yaml",
-	} {
+	for name, spec := range goldenJobs(t) {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(fixtures, file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			spec, err := ReadJob(data)
-			if err != nil {
-				t.Fatal(err)
-			}
 			compareGolden(t, name, renderYAML(t, spec))
 		})
 	}
-	t.Run("secrets", func(t *testing.T) {
-		spec := minimalSpec()
-		spec.Driver.Secrets = []SecretInfo{{Name: "gcp-key", Path: "/mnt/gcp", Type: SecretTypeGCPServiceAccount}}
-		spec.Driver.EnvSecretKeyRefs = map[string]NameKey{"DB_PASSWORD": {Name: "db", Key: "password"}}
-		spec.Executor.Secrets = []SecretInfo{{Name: "gcp-key", Path: "/mnt/gcp", Type: SecretTypeGCPServiceAccount}}
-		compareGolden(t, "secrets", renderYAML(t, spec))
-	})
-	t.Run("prometheus-jmx", func(t *testing.T) {
-		spec := minimalSpec()
-		spec.Monitoring = &MonitoringSpec{ExposeDriverMetrics: true, ExposeExecutorMetrics: true,
-			Prometheus: &PrometheusSpec{JmxExporterJar: "/prometheus/jmx_prometheus_javaagent-0.11.0.jar", Port: ptr(int32(8090))}}
-		compareGolden(t, "prometheus-jmx", renderYAML(t, spec))
-	})
 }
 
 func renderYAML(t *testing.T, spec *JobSpec) []byte {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +29,8 @@ func Render(in *JobSpec, opts RenderOptions) (*Rendered, error) {
 	names := MakeNames(spec.Name, opts.WorkflowID, opts.Attempt)
 	b := &build{spec: spec, names: names, opts: opts, conf: specConf(spec)}
 	monitoringConf(spec, b.conf)
+	b.batchSchedulerConf()
+	b.executorConf()
 	if b.driver, _, err = driverMemory(b.conf, b.nonJVM(), opts.DriverMemoryOverheadMiB); err != nil {
 		return nil, fmt.Errorf("size driver memory: %w", err)
 	}
@@ -45,8 +46,7 @@ func Render(in *JobSpec, opts RenderOptions) (*Rendered, error) {
 		return nil, fmt.Errorf("size executor memory: %w", err)
 	}
 	executor := startPod(spec.Executor.Template)
-	executor.Labels = mergeInto(executor.Labels, map[string]string{LabelSparkRole: SparkRoleExecutor})
-	for _, s := range executorSteps {
+	for _, s := range executorTemplateSteps {
 		if err := s.apply(b, executor); err != nil {
 			return nil, fmt.Errorf("render executor pod template: step %s: %w", s.name, err)
 		}
@@ -59,10 +59,8 @@ func Render(in *JobSpec, opts RenderOptions) (*Rendered, error) {
 		b.extra = append([]*unstructured.Unstructured{pg}, b.extra...)
 	}
 
-	ours := map[string]string{LabelManagedBy: ManagedByValue, LabelRun: RunLabel(opts.WorkflowID), LabelAttempt: strconv.Itoa(opts.Attempt)}
-	executor.Labels = mergeInto(executor.Labels, ours)
-	executor.Annotations = mergeInto(executor.Annotations, map[string]string{AnnotationWorkflow: opts.WorkflowID})
-	template, err := marshalObject(&corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: executor.ObjectMeta, Spec: executor.Spec})
+	ours := b.kindlingLabels()
+	template, err := marshalTemplate(executor)
 	if err != nil {
 		return nil, fmt.Errorf("render executor pod template: %w", err)
 	}
@@ -138,6 +136,39 @@ func MarshalYAML(r *Rendered) ([]byte, error) {
 		out = append(out, doc...)
 	}
 	return out, nil
+}
+
+// marshalTemplate writes the executor pod template without the empty metadata and container
+// resources Go's types add, so it reads as what it is: only what Spark's conf cannot say.
+func marshalTemplate(p *corev1.Pod) ([]byte, error) {
+	pod := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: p.ObjectMeta, Spec: p.Spec}
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	if md, ok := m["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+		if len(md) == 0 {
+			delete(m, "metadata")
+		}
+	}
+	spec, _ := m["spec"].(map[string]any)
+	for _, key := range []string{"initContainers", "containers"} {
+		cs, _ := spec[key].([]any)
+		for _, c := range cs {
+			if cm, ok := c.(map[string]any); ok {
+				if r, ok := cm["resources"].(map[string]any); ok && len(r) == 0 {
+					delete(cm, "resources")
+				}
+			}
+		}
+	}
+	return yaml.Marshal(m)
 }
 
 // marshalObject writes one object as YAML without the empty status and creationTimestamp

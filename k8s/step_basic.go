@@ -8,13 +8,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// sparkLabels are the labels Spark puts on every pod of an application (KubernetesConf):
+// sparkLabels are the labels Spark puts on the driver (KubernetesDriverConf.labels):
 // custom labels from spark.kubernetes.<role>.label.*, with {{APP_ID}} substituted, under
 // Spark's preset labels.
 func (b *build) sparkLabels(role string) map[string]string {
 	out := map[string]string{}
 	for k, v := range prefixed(b.conf, "spark.kubernetes."+role+".label.") {
-		out[k] = substituteIDs(v, b.names.AppID, "{{EXECUTOR_ID}}")
+		out[k] = substituteIDs(v, b.names.AppID, "") // the driver has no executor id
 	}
 	out[LabelSparkAppID] = b.names.AppID
 	out[LabelSparkRole] = role

@@ -15,7 +15,7 @@ const (
 	tokenDir         = "/mnt/secrets/hadoop-credentials"
 )
 
-// hadoopConfStep is Hadoop{Conf}FeatureStep: spec.hadoopConfigMap (the operator's name for
+// hadoopConfStep is HadoopConfDriverFeatureStep: spec.hadoopConfigMap (the operator's name for
 // spark.kubernetes.hadoop.configMapName) mounted at /opt/hadoop/conf with HADOOP_CONF_DIR.
 func hadoopConfStep(b *build, pod *corev1.Pod) error {
 	name := confOr(b.conf, "spark.kubernetes.hadoop.configMapName", b.spec.HadoopConfigMap)
@@ -27,6 +27,9 @@ func hadoopConfStep(b *build, pod *corev1.Pod) error {
 		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}})
 	addMount(c, corev1.VolumeMount{Name: hadoopConfVolume, MountPath: hadoopConfDir})
 	setEnv(c, corev1.EnvVar{Name: "HADOOP_CONF_DIR", Value: hadoopConfDir})
+	// HadoopConfDriverFeatureStep records the ConfigMap for HadoopConfExecutorFeatureStep,
+	// which mounts it on every executor.
+	b.set("spark.kubernetes.executor.hadoopConfigMapName", name)
 	return nil
 }
 

@@ -96,7 +96,7 @@ func monitoringStep(role string) func(*build, *corev1.Pod) error {
 		if m == nil || (role == "driver" && !m.ExposeDriverMetrics) || (role == "executor" && !m.ExposeExecutorMetrics) {
 			return nil
 		}
-		c := mainContainer(pod)
+		c := roleContainer(pod, role)
 		files := monitoringFiles(b.spec)
 		if len(files) > 0 {
 			var items []corev1.KeyToPath

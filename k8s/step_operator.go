@@ -10,14 +10,15 @@ const (
 	sparkConfigMapVolume = "spark-configmap-volume"
 )
 
-// operatorPodSpecStep puts on the pod what the operator's webhook adds from SparkPodSpec:
-// env, envFrom, ConfigMaps, the sparkConfigMap, GPU, affinity, tolerations, security contexts,
-// sidecars, init containers, host network, DNS, host aliases, priority, grace period,
-// lifecycle and ports.
+// operatorPodSpecStep puts on the pod what the operator's webhook adds from SparkPodSpec and
+// Spark's conf cannot express: env, envFrom, ConfigMaps, the sparkConfigMap, GPU, affinity,
+// tolerations, security contexts, sidecars, init containers, host network, DNS, host aliases,
+// priority, grace period, lifecycle and ports. Node selectors and the scheduler name are not
+// here: they travel as spark.kubernetes.<role>.* keys (podConf), which Spark applies.
 func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 	return func(b *build, pod *corev1.Pod) error {
 		p := b.pod(role)
-		c := mainContainer(pod)
+		c := roleContainer(pod, role)
 		for _, e := range p.Env {
 			setEnv(c, e)
 		}
@@ -34,7 +35,13 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 			addMount(c, corev1.VolumeMount{Name: sparkConfigMapVolume, MountPath: sparkConfigMapDir})
 		}
 		if g := p.GPU; g != nil {
+			// Spark's BasicExecutorFeatureStep adds its memory and CPU to the template's
+			// resources, so a GPU limit in the template reaches every executor, as the
+			// operator's webhook would put it there.
 			q := *resource.NewQuantity(g.Quantity, resource.DecimalSI)
+			if c.Resources.Limits == nil {
+				c.Resources.Limits = corev1.ResourceList{}
+			}
 			c.Resources.Limits[corev1.ResourceName(g.Name)] = q
 		}
 		if p.Affinity != nil {
@@ -52,7 +59,6 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 		if p.HostNetwork != nil {
 			pod.Spec.HostNetwork = *p.HostNetwork
 		}
-		mergeMap(&pod.Spec.NodeSelector, p.NodeSelector)
 		if p.DNSConfig != nil {
 			pod.Spec.DNSConfig = p.DNSConfig.DeepCopy()
 		}
@@ -65,9 +71,6 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 		}
 		if p.RuntimeClassName != nil {
 			pod.Spec.RuntimeClassName = ptr(*p.RuntimeClassName)
-		}
-		if p.SchedulerName != "" {
-			pod.Spec.SchedulerName = p.SchedulerName
 		}
 		var ports []Port
 		var lifecycle *corev1.Lifecycle

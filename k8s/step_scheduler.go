@@ -21,25 +21,37 @@ const (
 
 func (b *build) podGroupName() string { return b.names.ResourcePrefix + "-pg" }
 
-// batchSchedulerStep does what the operator's batch schedulers do to a pod: scheduler name,
-// queue, and membership in the PodGroup.
-func batchSchedulerStep(b *build, pod *corev1.Pod) error {
+// batchSchedulerConf does what the operator's batch schedulers do to the spec before
+// submission: scheduler name, queue label and PodGroup membership for the driver and the
+// executors, as spark.kubernetes.<role>.* keys, so a Spark driver puts them on every executor.
+func (b *build) batchSchedulerConf() {
 	o := b.spec.BatchSchedulerOptions
-	switch b.spec.BatchScheduler {
-	case SchedulerVolcano:
-		pod.Spec.SchedulerName = SchedulerVolcano
-		mergeMap(&pod.Annotations, map[string]string{volcanoGroupAnnotation: b.podGroupName()})
-	case SchedulerYuniKorn:
-		pod.Spec.SchedulerName = SchedulerYuniKorn
-		if o != nil && o.Queue != "" {
-			mergeMap(&pod.Labels, map[string]string{yunikornQueueLabel: o.Queue})
+	for _, role := range []string{SparkRoleDriver, SparkRoleExecutor} {
+		k := "spark.kubernetes." + role + "."
+		switch b.spec.BatchScheduler {
+		case SchedulerVolcano:
+			b.set(k+"scheduler.name", SchedulerVolcano)
+			b.set(k+"annotation."+volcanoGroupAnnotation, b.podGroupName())
+		case SchedulerYuniKorn:
+			b.set(k+"scheduler.name", SchedulerYuniKorn)
+			if o != nil && o.Queue != "" {
+				b.set(k+"label."+yunikornQueueLabel, o.Queue)
+			}
+		case SchedulerKube:
+			b.set(k+"label."+coschedulingGroupLabel, b.podGroupName())
 		}
-	case SchedulerKube:
-		mergeMap(&pod.Labels, map[string]string{coschedulingGroupLabel: b.podGroupName()})
+	}
+}
+
+// batchSchedulerStep gives the pod the batch scheduler's priority class, which Spark's conf
+// cannot express.
+func batchSchedulerStep(b *build, pod *corev1.Pod) error {
+	switch b.spec.BatchScheduler {
+	case SchedulerVolcano, SchedulerYuniKorn, SchedulerKube:
 	default:
 		return nil
 	}
-	if o != nil && o.PriorityClassName != "" && pod.Spec.PriorityClassName == "" {
+	if o := b.spec.BatchSchedulerOptions; o != nil && o.PriorityClassName != "" && pod.Spec.PriorityClassName == "" {
 		pod.Spec.PriorityClassName = o.PriorityClassName
 	}
 	return nil

@@ -19,7 +19,7 @@ func itoa[T ~int32 | ~int64 | ~int](n T) string { return strconv.FormatInt(int64
 func secretsStep(role string) func(*build, *corev1.Pod) error {
 	return func(b *build, pod *corev1.Pod) error {
 		secrets := prefixed(b.conf, "spark.kubernetes."+role+".secrets.")
-		c := mainContainer(pod)
+		c := roleContainer(pod, role)
 		for _, name := range sortedKeys(secrets) {
 			vol := name + secretVolumeSuffix
 			addVolume(pod, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}})
@@ -33,7 +33,7 @@ func secretsStep(role string) func(*build, *corev1.Pod) error {
 func envSecretsStep(role string) func(*build, *corev1.Pod) error {
 	return func(b *build, pod *corev1.Pod) error {
 		refs := prefixed(b.conf, "spark.kubernetes."+role+".secretKeyRef.")
-		c := mainContainer(pod)
+		c := roleContainer(pod, role)
 		for _, env := range sortedKeys(refs) {
 			name, key, _ := strings.Cut(refs[env], ":")
 			setEnv(c, corev1.EnvVar{Name: env, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{

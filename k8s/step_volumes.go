@@ -95,11 +95,12 @@ func parseConfVolumes(c map[string]string, role string) []confVolume {
 	return out
 }
 
-// volumesStep is MountVolumesFeatureStep for Spark's volume keys, then the operator's
-// spec.volumes mounted by spec.<role>.volumeMounts.
+// volumesStep is MountVolumesFeatureStep for Spark's volume keys (which include the
+// operator's volumes Spark can express, see splitVolumeMounts), then the other
+// spec.<role>.volumeMounts.
 func volumesStep(role string) func(*build, *corev1.Pod) error {
 	return func(b *build, pod *corev1.Pod) error {
-		c := mainContainer(pod)
+		c := roleContainer(pod, role)
 		for i, v := range parseConfVolumes(b.conf, role) {
 			if len(v.problems) > 0 {
 				return fmt.Errorf("%s: %s", v.key, strings.Join(v.problems, "; "))
@@ -111,11 +112,24 @@ func volumesStep(role string) func(*build, *corev1.Pod) error {
 			addVolume(pod, corev1.Volume{Name: v.name, VolumeSource: src})
 			addMount(c, corev1.VolumeMount{Name: v.name, MountPath: v.mountPath, ReadOnly: v.readOnly, SubPath: v.subPath})
 		}
+		return specVolumeMountsStep(role)(b, pod)
+	}
+}
+
+// specVolumeMountsStep mounts the spec.<role>.volumeMounts that Spark's conf cannot express,
+// with their spec.volumes, as the operator's webhook does.
+func specVolumeMountsStep(role string) func(*build, *corev1.Pod) error {
+	return func(b *build, pod *corev1.Pod) error {
+		_, rest := splitVolumeMounts(b.spec.Volumes, b.pod(role).VolumeMounts, role)
+		if len(rest) == 0 {
+			return nil
+		}
+		c := roleContainer(pod, role)
 		declared := map[string]corev1.Volume{}
 		for _, v := range b.spec.Volumes {
 			declared[v.Name] = v
 		}
-		for _, m := range b.pod(role).VolumeMounts {
+		for _, m := range rest {
 			if v, ok := declared[m.Name]; ok {
 				addVolume(pod, v)
 			}
@@ -125,12 +139,93 @@ func volumesStep(role string) func(*build, *corev1.Pod) error {
 	}
 }
 
+// sparkVolumeType is the <type> of spark.kubernetes.<role>.volumes.<type>.<name>.* that can
+// stand for v, or "" when Spark's MountVolumesFeatureStep cannot build it (configMap,
+// secret, projected, CSI, …).
+func sparkVolumeType(v corev1.Volume) string {
+	switch {
+	case v.HostPath != nil:
+		return "hostPath"
+	case v.EmptyDir != nil:
+		return "emptyDir"
+	case v.NFS != nil:
+		return "nfs"
+	case v.PersistentVolumeClaim != nil:
+		return "persistentVolumeClaim"
+	}
+	return ""
+}
+
+// splitVolumeMounts divides one role's volumeMounts into Spark volume keys, for the volumes
+// Spark's conf can express, and the mounts left for the pod itself. The operator passes only
+// spark-local-dir-* volumes this way and has its webhook add the rest; without a webhook, an
+// executor gets a volume either from spark.properties or from the pod template, never both.
+// A volume mounted twice, or mounted with a field Spark's keys lack (mountPropagation,
+// subPathExpr, recursiveReadOnly), stays whole in the pod.
+func splitVolumeMounts(volumes []corev1.Volume, mounts []corev1.VolumeMount, role string) (conf map[string]string, rest []corev1.VolumeMount) {
+	declared := map[string]corev1.Volume{}
+	for _, v := range volumes {
+		declared[v.Name] = v
+	}
+	uses := map[string]int{}
+	for _, m := range mounts {
+		uses[m.Name]++
+	}
+	conf = map[string]string{}
+	for _, m := range mounts {
+		v, ok := declared[m.Name]
+		kind := sparkVolumeType(v)
+		if !ok || kind == "" || uses[m.Name] > 1 || m.MountPropagation != nil || m.SubPathExpr != "" || m.RecursiveReadOnly != nil || strings.Contains(m.Name, ".") {
+			rest = append(rest, m)
+			continue
+		}
+		k := "spark.kubernetes." + role + ".volumes." + kind + "." + m.Name + "."
+		set := func(key, val string) {
+			if val != "" {
+				conf[k+key] = val
+			}
+		}
+		set("mount.path", m.MountPath)
+		set("mount.subPath", m.SubPath)
+		if m.ReadOnly {
+			set("mount.readOnly", "true")
+		}
+		switch kind {
+		case "hostPath":
+			set("options.path", v.HostPath.Path)
+			if v.HostPath.Type != nil {
+				set("options.type", string(*v.HostPath.Type))
+			}
+		case "emptyDir":
+			set("options.medium", string(v.EmptyDir.Medium))
+			if v.EmptyDir.SizeLimit != nil {
+				set("options.sizeLimit", v.EmptyDir.SizeLimit.String())
+			}
+		case "nfs":
+			set("options.server", v.NFS.Server)
+			set("options.path", v.NFS.Path)
+			if v.NFS.ReadOnly {
+				set("options.readOnly", "true")
+			}
+		case "persistentVolumeClaim":
+			set("options.claimName", v.PersistentVolumeClaim.ClaimName)
+			if v.PersistentVolumeClaim.ReadOnly {
+				set("options.readOnly", "true")
+			}
+		}
+	}
+	return conf, rest
+}
+
 func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.VolumeSource, error) {
 	o := v.options
 	switch v.kind {
 	case "hostPath":
-		t := corev1.HostPathType(o["type"])
-		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: o["path"], Type: &t}}, nil
+		src := &corev1.HostPathVolumeSource{Path: o["path"]}
+		if t := o["type"]; t != "" {
+			src.Type = ptr(corev1.HostPathType(t))
+		}
+		return corev1.VolumeSource{HostPath: src}, nil
 	case "nfs":
 		return corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: o["server"], Path: o["path"], ReadOnly: o["readOnly"] == "true"}}, nil
 	case "emptyDir":
