@@ -229,6 +229,10 @@ var (
 
 // Keys Kindling derives per attempt; a user value would be ignored, so it is refused.
 var ownedConf = map[string]string{
+	// spark-submit uploads the keytab from the submitting machine into a Secret; Kindling
+	// submits from a worker that has no such file, so the setting would be silently lost.
+	"spark.kerberos.keytab": "is not supported: Kindling cannot upload a keytab from the submitting machine; " +
+		"give the driver a delegation token with spark.kubernetes.kerberos.tokenSecret.name and .itemKey, or mount the keytab with spec.driver.secrets",
 	"spark.app.id":                                     "is set by Kindling from the workflow and attempt",
 	"spark.kubernetes.driver.pod.name":                 "is set by Kindling: driver pod names are derived from the workflow and attempt",
 	"spark.kubernetes.executor.podNamePrefix":          "is set by Kindling: executor names are derived from the workflow and attempt",
@@ -443,6 +447,9 @@ func validateMounts(s *JobSpec, at string, p *SparkPodSpec, role string, ps *pro
 	// Kindling's own mounts come first, so a clash is blamed on the user's field.
 	if role == "driver" {
 		mounts = append(mounts, mount{"(Kindling) " + SparkConfVolume, SparkConfDir}, mount{"(Kindling) " + PodTemplateVolume, PodTemplateDir})
+	} else {
+		// BasicExecutorFeatureStep mounts the executor's conf ConfigMap there.
+		mounts = append(mounts, mount{"(Spark) spark-conf-volume-exec", SparkConfDir})
 	}
 	if s.HadoopConfigMap != "" {
 		mounts = append(mounts, mount{"spec.hadoopConfigMap", hadoopConfDir})

@@ -45,6 +45,9 @@ func TestValidateRules(t *testing.T) {
 			s.SparkConf = map[string]string{"spark.kubernetes.executor.label.spark-exec-id": "1"}
 		},
 			"spec.sparkConf[spark.kubernetes.executor.label.spark-exec-id]", "Custom executor labels cannot contain spark-exec-id as it is reserved for Spark."},
+		{"keytab", func(s *JobSpec) {
+			s.SparkConf = map[string]string{"spark.kerberos.keytab": "/etc/user.keytab", "spark.kerberos.principal": "user@EXAMPLE.COM"}
+		}, "spec.sparkConf[spark.kerberos.keytab]", "is not supported: Kindling cannot upload a keytab"},
 		{"driver host", func(s *JobSpec) { s.SparkConf = map[string]string{"spark.driver.host": "x"} }, "spec.sparkConf[spark.driver.host]",
 			"spark.driver.host is not supported in Kubernetes mode, as the driver's hostname will be managed via a Kubernetes service."},
 		{"bind address", func(s *JobSpec) { s.SparkConf = map[string]string{"spark.driver.bindAddress": "0.0.0.0"} }, "spec.sparkConf[spark.driver.bindAddress]",
@@ -58,6 +61,8 @@ func TestValidateRules(t *testing.T) {
 			s.Driver.Secrets = []SecretInfo{{Name: "one", Path: "/etc/s"}, {Name: "two", Path: "/etc/s/"}}
 		}, "spec.driver.secrets[1].path", "Found duplicated mountPath: '/etc/s'"},
 		{"secret over spark conf", func(s *JobSpec) { s.Driver.Secrets = []SecretInfo{{Name: "one", Path: "/opt/spark/conf"}} }, "spec.driver.secrets[0].path", "duplicated mountPath"},
+		{"executor secret over spark conf", func(s *JobSpec) { s.Executor.Secrets = []SecretInfo{{Name: "one", Path: "/opt/spark/conf"}} },
+			"spec.executor.secrets[0].path", "Found duplicated mountPath: '/opt/spark/conf' (also used by (Spark) spark-conf-volume-exec)"},
 		{"file scheme", func(s *JobSpec) { s.MainApplicationFile = "file:///tmp/app.jar" }, "spec.mainApplicationFile", "cannot upload"},
 		{"unknown scheme", func(s *JobSpec) { s.MainApplicationFile = "ftp://host/app.jar" }, "spec.mainApplicationFile", `scheme "ftp" is not supported`},
 		{"dep scheme", func(s *JobSpec) { s.Deps.Jars = []string{"/opt/x.jar"} }, "spec.deps.jars[0]", "cannot upload"},
