@@ -88,9 +88,10 @@ const (
 	// SuperviseTimeout is the longest one attempt may run.
 	SuperviseTimeout = 24 * time.Hour
 	// DriverStartTimeout and ImagePullTimeout: how long a driver may stay unscheduled, or wait
-	// on its image, before Supervise fails the attempt.
+	// on its image, before Supervise fails the attempt. A job may set its own with
+	// k8s.ConfDriverStartTimeout and k8s.ConfImagePullTimeout in its sparkConf.
 	DriverStartTimeout = 10 * time.Minute
-	ImagePullTimeout   = 5 * time.Minute
+	ImagePullTimeout   = 2 * time.Minute
 )
 
 // Status is what the status query returns: the job's live state.

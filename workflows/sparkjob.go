@@ -301,8 +301,8 @@ func (j *job) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhe
 			AppID:            r.Rendered.AppID,
 			DriverPod:        at.result.DriverPod,
 			DriverUID:        c.DriverUID,
-			StartTimeout:     DriverStartTimeout,
-			ImagePullTimeout: ImagePullTimeout,
+			StartTimeout:     k8s.SettingDuration(&j.spec, k8s.ConfDriverStartTimeout, DriverStartTimeout),
+			ImagePullTimeout: k8s.SettingDuration(&j.spec, k8s.ConfImagePullTimeout, ImagePullTimeout),
 		}).Get(ctx, &s)
 	if err != nil {
 		if cancelled(ctx, err) {
