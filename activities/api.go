@@ -11,10 +11,13 @@ import (
 // Application error types: workflows branch on these (errors.Is does not cross the
 // activity boundary).
 const (
-	ErrInvalidSpec   = "InvalidSpec"      // non-retryable: the spec breaks a rule
-	ErrDependency    = "DependencyFailed" // non-retryable: a dependency is unreachable or wrong
-	ErrSubmission    = "SubmissionFailed" // creating the attempt's objects failed for good
-	ErrForeignObject = "ForeignObject"    // an object with our name exists but is not ours
+	ErrInvalidSpec = "InvalidSpec"      // non-retryable: the spec breaks a rule
+	ErrDependency  = "DependencyFailed" // non-retryable: a dependency is missing or malformed
+	// ErrDependencyUnavailable is retried: the server answered 5xx or not at all. Once the
+	// activity's retries are spent, the job fails as for ErrDependency.
+	ErrDependencyUnavailable = "DependencyUnavailable"
+	ErrSubmission            = "SubmissionFailed" // creating the attempt's objects failed for good
+	ErrForeignObject         = "ForeignObject"    // an object with our name exists but is not ours
 )
 
 // ValidateInput / ValidateOutput: the Validate stage (a local activity: pure).

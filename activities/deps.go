@@ -115,13 +115,13 @@ func (a *Activities) fetchHTTP(ctx context.Context, field string, dep Dependency
 	resp, err := client.Do(req)
 	if err != nil {
 		return dep, temporal.NewApplicationError(
-			fmt.Sprintf("%s: %s is unreachable: %v", field, dep.URI, err), ErrDependency)
+			fmt.Sprintf("%s: %s is unreachable: %v", field, dep.URI, err), ErrDependencyUnavailable)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		msg := fmt.Sprintf("%s: GET %s: %s", field, dep.URI, resp.Status)
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return dep, temporal.NewApplicationError(msg, ErrDependency)
+			return dep, temporal.NewApplicationError(msg, ErrDependencyUnavailable)
 		}
 		return dep, temporal.NewNonRetryableApplicationError(msg, ErrDependency, nil)
 	}
@@ -129,11 +129,11 @@ func (a *Activities) fetchHTTP(ctx context.Context, field string, dep Dependency
 	n, err := copyWithHeartbeat(ctx, h, resp.Body, dep.URI)
 	if err != nil {
 		return dep, temporal.NewApplicationError(
-			fmt.Sprintf("%s: read %s: %v", field, dep.URI, err), ErrDependency)
+			fmt.Sprintf("%s: read %s: %v", field, dep.URI, err), ErrDependencyUnavailable)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return dep, temporal.NewApplicationError(fmt.Sprintf(
-			"%s: %s: got %d bytes, server announced %d", field, dep.URI, n, resp.ContentLength), ErrDependency)
+			"%s: %s: got %d bytes, server announced %d", field, dep.URI, n, resp.ContentLength), ErrDependencyUnavailable)
 	}
 	dep.Verified = true
 	dep.Size = n

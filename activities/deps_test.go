@@ -82,8 +82,12 @@ func TestFetchDependenciesFailsBeforeAnyPod(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Fatalf("err = %v, want an application error", err)
 			}
-			if ae.Type() != ErrDependency {
-				t.Errorf("type = %q, want %q", ae.Type(), ErrDependency)
+			wantType := ErrDependency
+			if tc.retryable {
+				wantType = ErrDependencyUnavailable
+			}
+			if ae.Type() != wantType {
+				t.Errorf("type = %q, want %q", ae.Type(), wantType)
 			}
 			if !strings.HasPrefix(ae.Message(), tc.wantMsg) {
 				t.Errorf("message = %q\nwant prefix %q", ae.Message(), tc.wantMsg)
