@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kindling-dev/kindling/k8s"
+)
+
+// Every object the renderer makes for the operator's published examples and ours must pass
+// the real API server's validation and admission (server-side dry run: nothing is stored).
+func TestRenderedObjectsPassTheAPIServer(t *testing.T) {
+	files, _ := filepath.Glob("../../shared/fixtures/kubeflow-examples/*.yaml")
+	ours, _ := filepath.Glob("../examples/*.yaml")
+	files = append(files, ours...)
+	if len(files) < 10 {
+		t.Fatalf("found %d manifests; the fixtures should be at ../../shared/fixtures/kubeflow-examples", len(files))
+	}
+	ctx := context.Background()
+	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, err := k8s.ReadJob(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k8s.Default(spec)
+			r, err := k8s.Render(spec, k8s.RenderOptions{WorkflowID: "dry-run-" + spec.Name, Attempt: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			core := stack.kube.Kube.CoreV1()
+			if _, err := core.ConfigMaps(r.Namespace).Create(ctx, r.ConfigMap, dry); err != nil {
+				t.Errorf("ConfigMap %s: %v", r.ConfigMap.Name, err)
+			}
+			if _, err := core.Pods(r.Namespace).Create(ctx, r.DriverPod, dry); err != nil {
+				t.Errorf("driver Pod %s: %v", r.DriverPod.Name, err)
+			}
+			if _, err := core.Services(r.Namespace).Create(ctx, r.Service, dry); err != nil {
+				t.Errorf("Service %s: %v", r.Service.Name, err)
+			}
+			for _, e := range r.Extra {
+				gvk := e.GroupVersionKind()
+				m, err := stack.kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+				if err != nil {
+					t.Logf("%s %s: the local stack does not serve %s; not checked", gvk.Kind, e.GetName(), gvk)
+					continue
+				}
+				if _, err := stack.kube.Dynamic.Resource(m.Resource).Namespace(e.GetNamespace()).Create(ctx, e, dry); err != nil {
+					t.Errorf("%s %s: %v", gvk.Kind, e.GetName(), err)
+				}
+			}
+		})
+	}
+}
