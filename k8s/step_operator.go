@@ -54,8 +54,6 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 		if p.SecurityContext != nil {
 			c.SecurityContext = p.SecurityContext.DeepCopy()
 		}
-		pod.Spec.Containers = append(pod.Spec.Containers, p.Sidecars...)
-		pod.Spec.InitContainers = append(pod.Spec.InitContainers, p.InitContainers...)
 		if p.HostNetwork != nil {
 			pod.Spec.HostNetwork = *p.HostNetwork
 		}
@@ -93,6 +91,9 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 		if priority != "" {
 			pod.Spec.PriorityClassName = priority
 		}
+		// Last: appending may move the containers, and c points into them.
+		pod.Spec.Containers = append(pod.Spec.Containers, p.Sidecars...)
+		pod.Spec.InitContainers = append(pod.Spec.InitContainers, p.InitContainers...)
 		return nil
 	}
 }
