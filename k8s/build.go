@@ -86,7 +86,9 @@ func sparkContainer(pod *corev1.Pod, name string) *corev1.Container {
 }
 
 // mainContainer is the driver's Spark container, for the steps only the driver runs.
-func mainContainer(pod *corev1.Pod) *corev1.Container { return sparkContainer(pod, DriverContainerName) }
+func mainContainer(pod *corev1.Pod) *corev1.Container {
+	return sparkContainer(pod, DriverContainerName)
+}
 
 // roleContainer is Spark's container of a driver pod or of the executor template.
 func roleContainer(pod *corev1.Pod, role string) *corev1.Container {
