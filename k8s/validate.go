@@ -49,6 +49,7 @@ func Validate(s *JobSpec) error {
 	var ps problems
 	validateTop(s, &ps)
 	validateConf(s, &ps)
+	ps = append(ps, checkSettings(s)...)
 	validatePod(s, "spec.driver", &s.Driver.SparkPodSpec, s.Driver.CoreRequest, "driver", &ps)
 	validatePod(s, "spec.executor", &s.Executor.SparkPodSpec, s.Executor.CoreRequest, "executor", &ps)
 	validateMounts(s, "spec.driver", &s.Driver.SparkPodSpec, "driver", &ps)

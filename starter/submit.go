@@ -151,14 +151,9 @@ func follow(ctx context.Context, c client.Client, run client.WorkflowRun, w io.W
 }
 
 func queryStatus(ctx context.Context, c client.Client, id, runID string) (workflows.Status, error) {
-	var st workflows.Status
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	v, err := c.QueryWorkflow(qctx, id, runID, workflows.QueryStatus)
-	if err != nil {
-		return st, err
-	}
-	return st, v.Get(&st)
+	return workflows.LiveStatus(qctx, c, id, runID)
 }
 
 func progressLine(st workflows.Status) string {
