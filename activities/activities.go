@@ -1,7 +1,11 @@
 package activities
 
 import (
+	"context"
 	"net/http"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/dynamic"
@@ -18,3 +22,18 @@ type Activities struct {
 	Pods    *k8s.PodWatch     // the worker's one shared pod informer
 	HTTP    *http.Client      // dependency checks
 }
+
+// logger is the activity's logger (with workflow and activity IDs), or a no-op outside one.
+func logger(ctx context.Context) log.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
+	}
+	return nopLogger{}
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debug(string, ...any) {}
+func (nopLogger) Info(string, ...any)  {}
+func (nopLogger) Warn(string, ...any)  {}
+func (nopLogger) Error(string, ...any) {}

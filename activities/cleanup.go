@@ -67,7 +67,11 @@ func (a *Activities) Cleanup(ctx context.Context, in CleanupInput) error {
 			}
 		}
 	}
-	return a.waitPodsGone(ctx, in, selectors)
+	if err := a.waitPodsGone(ctx, in, selectors); err != nil {
+		return err
+	}
+	logger(ctx).Info("attempt cleaned up", "namespace", in.Namespace, "driverPod", in.DriverPod, "appId", in.AppID)
+	return nil
 }
 
 // deleteServices deletes one by one: older API servers serve no deletecollection for services.

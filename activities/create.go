@@ -94,6 +94,7 @@ func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (Creat
 			return CreateOutput{}, err
 		}
 	}
+	logger(ctx).Info("attempt created", "namespace", ns, "driverPod", pod.Name, "service", svc.Name, "configMap", cm.Name, "appId", r.AppID)
 	return CreateOutput{DriverPod: pod.Name, DriverUID: string(pod.UID)}, nil
 }
 

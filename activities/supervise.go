@@ -63,7 +63,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 			if now.Sub(missingSince) >= missingGrace {
 				gone, err := a.driverGone(ctx, in)
 				if err != nil {
-					activity.GetLogger(ctx).Warn("confirm driver pod", "pod", in.DriverPod, "error", err)
+					logger(ctx).Warn("confirm driver pod", "pod", in.DriverPod, "error", err)
 				} else if gone {
 					prog.LastReason = "driver pod " + in.DriverPod + " was deleted"
 					return SuperviseOutput{Outcome: OutcomeDriverDeleted, Reason: prog.LastReason, Progress: prog}, nil
@@ -74,6 +74,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 			execs := a.Pods.Executors(in.Namespace, in.AppID)
 			out, done := classify(driver, execs, now, &prog, in)
 			if done {
+				logger(ctx).Info("attempt ended", "driverPod", in.DriverPod, "outcome", out.Outcome, "reason", out.Reason)
 				return out, nil
 			}
 			if driver.Status.Phase == corev1.PodPending && !prog.PendingSince.IsZero() &&

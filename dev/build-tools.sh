@@ -4,8 +4,10 @@
 #
 #   KINDLING_BIN_CACHE   where binaries go (default ~/.cache/kindling/bin)
 #
-# Prints the cache directory of each tool on success, one "name=path" per line, to fd 3
-# when it is open (dev/stack.sh reads it), otherwise nothing extra.
+#   dev/build-tools.sh [all|temporal|kube|etcd|kwok|paths]
+#
+# Progress goes to stderr; stdout gets one NAME=path line per binary (dev/stack.sh reads
+# them). `paths` builds nothing and only prints them.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +24,6 @@ export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
 say() { printf '[build] %s\n' "$*" >&2; }
 
-# build NAME VERSION DIR -- go build args…  (runs in DIR, output to $cache/NAME-VERSION/)
 need() { # need NAME VERSION BINARY… → true when any binary is missing
 	local dir="$cache/$1-$2"; shift 2
 	local b

@@ -92,7 +92,10 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	stack.taskQueue = fmt.Sprintf("kindling-e2e-%d", os.Getpid())
-	w := worker.New(stack.temporal, stack.taskQueue, worker.Options{})
+	// Progress reaches Temporal every 2s (the worker's default is 5s) so tests see it soon.
+	w := worker.New(stack.temporal, stack.taskQueue, worker.Options{
+		MaxHeartbeatThrottleInterval: 2 * time.Second, DefaultHeartbeatThrottleInterval: 2 * time.Second,
+	})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
 		Kube: stack.kube.Kube, Dynamic: stack.kube.Dynamic, Mapper: stack.kube.Mapper,

@@ -26,7 +26,7 @@ type config struct {
 	address, namespace, taskQueue string
 	kubeconfig, watchNamespace    string
 	logFormat, logLevel           string
-	stopTimeout                   time.Duration
+	stopTimeout, heartbeatEvery   time.Duration
 	maxActivities                 int
 }
 
@@ -40,6 +40,7 @@ func main() {
 	flag.StringVar(&cfg.logFormat, "log-format", envOr("KINDLING_LOG_FORMAT", "text"), "log format: text or json")
 	flag.StringVar(&cfg.logLevel, "log-level", envOr("KINDLING_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 30*time.Second, "on SIGTERM, how long running activities get to hand over")
+	flag.DurationVar(&cfg.heartbeatEvery, "progress-interval", 5*time.Second, "how often a supervised job's progress (driver phase, executor counts) reaches Temporal")
 	flag.IntVar(&cfg.maxActivities, "max-activities", 2000, "most activities (mostly supervisors) one worker runs at once")
 	flag.Parse()
 
@@ -87,6 +88,9 @@ func run(cfg config, log *slog.Logger) error {
 	w := worker.New(tc, cfg.taskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.maxActivities,
 		WorkerStopTimeout:                  cfg.stopTimeout,
+		// Supervise heartbeats its progress; clients read the last one for live status.
+		MaxHeartbeatThrottleInterval:     cfg.heartbeatEvery,
+		DefaultHeartbeatThrottleInterval: cfg.heartbeatEvery,
 	})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
