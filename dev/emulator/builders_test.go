@@ -126,7 +126,7 @@ metadata:
     spark-role: should-be-overridden
 spec:
   nodeSelector:
-    disk: ssd
+    type: kwok # kwok nodes carry it; the e2e tests schedule these
   containers:
   - name: spark-kubernetes-executor
     image: apache/spark:template

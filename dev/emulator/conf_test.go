@@ -30,8 +30,8 @@ func TestReadDriverConfSparkLayout(t *testing.T) {
 	if got := conf.Properties["spark.executor.instances"]; got != "3" {
 		t.Errorf("spark.executor.instances = %q, want 3", got)
 	}
-	if got := conf.ExecutorTemplate.Spec.NodeSelector["disk"]; got != "ssd" {
-		t.Errorf("template nodeSelector disk = %q, want ssd (template not read?)", got)
+	if got := conf.ExecutorTemplate.Spec.NodeSelector["type"]; got != "kwok" {
+		t.Errorf("template nodeSelector type = %q, want kwok (template not read?)", got)
 	}
 	if n := len(conf.ExecutorTemplate.Spec.Containers); n != 2 {
 		t.Errorf("template has %d containers, want 2", n)
@@ -68,8 +68,8 @@ func TestReadDriverConfSubPathMount(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadDriverConf: %v", err)
 	}
-	if got := conf.ExecutorTemplate.Spec.NodeSelector["disk"]; got != "ssd" {
-		t.Errorf("template nodeSelector disk = %q, want ssd", got)
+	if got := conf.ExecutorTemplate.Spec.NodeSelector["type"]; got != "kwok" {
+		t.Errorf("template nodeSelector type = %q, want kwok", got)
 	}
 }
 

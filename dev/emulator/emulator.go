@@ -467,7 +467,9 @@ func (e *Emulator) finishExecutors(ctx context.Context, log *slog.Logger, driver
 		LabelSelector: labels.SelectorFromSet(labels.Set{LabelRole: RoleExecutor}).String(),
 	})
 	if err != nil {
-		log.Error("list executors of ended driver", "err", err)
+		if ctx.Err() == nil {
+			log.Error("list executors of ended driver", "err", err)
+		}
 		return
 	}
 	var names []string
@@ -477,10 +479,17 @@ func (e *Emulator) finishExecutors(ctx context.Context, log *slog.Logger, driver
 		if ref == nil || ref.UID != driver.UID || pod.DeletionTimestamp != nil {
 			continue
 		}
+		if ctx.Err() != nil {
+			// The driver was deleted (the garbage collector takes its executors) or we are
+			// stopping (a restarted emulator finishes this, see onPod).
+			return
+		}
 		if deleteThem {
 			err = e.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{})
 			if err != nil && !apierrors.IsNotFound(err) {
-				log.Error("delete executor", "executor", pod.Name, "err", err)
+				if ctx.Err() == nil {
+					log.Error("delete executor", "executor", pod.Name, "err", err)
+				}
 				continue
 			}
 		} else if !isTerminal(pod) {

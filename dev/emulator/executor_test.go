@@ -56,7 +56,7 @@ func TestExecutorPodFromTemplate(t *testing.T) {
 		Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
 			Hostname:      "spark-pi-exec-2",
-			NodeSelector:  map[string]string{"disk": "ssd"},
+			NodeSelector:  map[string]string{"type": "kwok"},
 			Containers: []corev1.Container{
 				{
 					Name:            ExecutorContainerName,
