@@ -108,9 +108,9 @@ up_cluster() {
 	fi
 	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]]; then
 		say "starting the stopped kwok cluster '$cluster'"
-		"$KWOKCTL" start cluster --name "$cluster" --wait 2m >&2 || {
+		"$KWOKCTL" start cluster --name "$cluster" --wait 2m >>"$state/kwokctl.log" 2>&1 || {
 			say "could not restart it; creating it anew"
-			"$KWOKCTL" delete cluster --name "$cluster" >&2 || true
+			"$KWOKCTL" delete cluster --name "$cluster" >>"$state/kwokctl.log" 2>&1 || true
 		}
 	fi
 	if [[ ! -d $KWOK_WORKDIR/clusters/$cluster ]]; then
@@ -128,7 +128,7 @@ up_cluster() {
 			--kube-scheduler-binary "$KUBE_SCHEDULER" \
 			--kwok-controller-binary "$KWOK" \
 			--kubeconfig "$state/kubeconfig.kwok" \
-			--wait 3m >&2
+			--wait 3m >"$state/kwokctl.log" 2>&1 || die "kwokctl create cluster failed: $(tail -n 20 "$state/kwokctl.log")"
 	fi
 	"$KWOKCTL" get kubeconfig --name "$cluster" >"$state/kubeconfig.tmp"
 	mv "$state/kubeconfig.tmp" "$state/kubeconfig"
@@ -136,7 +136,8 @@ up_cluster() {
 	wait_for 60 "kube-apiserver" "$state/bin/kindling-devctl" ping
 	say "three fake nodes: 8 CPU, 32Gi memory, 110 pods each"
 	"$KWOKCTL" scale node --name "$cluster" --replicas "$nodes" \
-		--param '.allocatable.cpu=8' --param '.allocatable.memory="32Gi"' --param '.allocatable.pods=110' >&2
+		--param '.allocatable.cpu=8' --param '.allocatable.memory="32Gi"' --param '.allocatable.pods=110' \
+		>>"$state/kwokctl.log" 2>&1 || die "kwokctl scale node failed: $(tail -n 20 "$state/kwokctl.log")"
 	wait_for 120 "nodes" "$state/bin/kindling-devctl" nodes-ready "$nodes"
 	"$state/bin/kindling-devctl" setup
 }
@@ -185,7 +186,7 @@ cmd_down() {
 	stop_pid worker
 	if [[ -x $KWOKCTL && -d $KWOK_WORKDIR/clusters/$cluster ]]; then
 		say "deleting kwok cluster '$cluster'"
-		"$KWOKCTL" delete cluster --name "$cluster" >&2 || true
+		"$KWOKCTL" delete cluster --name "$cluster" >>"$state/kwokctl.log" 2>&1 || true
 	fi
 	stop_pid temporal
 	rm -f "$state/kubeconfig"
