@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,16 +23,7 @@ func TestRenderedObjectsPassTheAPIServer(t *testing.T) {
 	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The published prometheus example holds placeholders its reader fills in.
-			data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
-			spec, err := k8s.ReadJob(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			spec := readExample(t, f)
 			k8s.Default(spec)
 			r, err := k8s.Render(spec, k8s.RenderOptions{WorkflowID: "dry-run-" + spec.Name, Attempt: 1})
 			if err != nil {

@@ -32,15 +32,7 @@ func TestOperatorExamplesRunUnchanged(t *testing.T) {
 				t.Skipf("needs %s, which the local stack does not run (it renders: see TestRenderedObjectsPassTheAPIServer)", what)
 			}
 			t.Parallel()
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
-			spec, err := k8s.ReadJob(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			spec := readExample(t, f)
 			run := start(t, *spec, stack.taskQueue)
 			res, err := result(t, run, 4*time.Minute)
 			if err != nil {
@@ -61,4 +53,20 @@ func TestOperatorExamplesRunUnchanged(t *testing.T) {
 			assertNothingLeft(t, run.GetID(), res)
 		})
 	}
+}
+
+// readExample reads one example manifest; the published prometheus example holds
+// placeholders its reader is to fill in.
+func readExample(t *testing.T, path string) *k8s.JobSpec {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
+	spec, err := k8s.ReadJob(data)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return spec
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+
+	"github.com/kindling-dev/kindling/k8s"
 )
 
 // temporalOptions are the flags every command that talks to Temporal shares.
@@ -47,4 +49,17 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// readJobFile reads a SparkApplication manifest, or a bare spec, from a file.
+func readJobFile(file string) (*k8s.JobSpec, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	spec, err := k8s.ReadJob(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return spec, nil
 }

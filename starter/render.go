@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -26,13 +25,9 @@ func newRenderCmd() *cobra.Command {
 			"An invalid spec prints every problem to stderr and exits non-zero.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := os.ReadFile(file)
+			spec, err := readJobFile(file)
 			if err != nil {
-				return fmt.Errorf("read %s: %w", file, err)
-			}
-			spec, err := k8s.ReadJob(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
+				return err
 			}
 			id := workflowID
 			if id == "" {

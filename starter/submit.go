@@ -40,13 +40,9 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 			if output != "" && output != "json" && output != "text" {
 				return fmt.Errorf("--output %q: use text or json", output)
 			}
-			data, err := os.ReadFile(file)
+			spec, err := readJobFile(file)
 			if err != nil {
-				return fmt.Errorf("read %s: %w", file, err)
-			}
-			spec, err := k8s.ReadJob(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
+				return err
 			}
 			// Check here too, so a mistake costs no workflow; the workflow checks again.
 			checked := *spec
