@@ -259,7 +259,7 @@ func classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Supe
 		}
 	case corev1.PodRunning:
 		prog.PendingSince, prog.ImageWaitingSince = time.Time{}, time.Time{}
-		prog.LastReason = fmt.Sprintf("running: %d executors running, %d pending", prog.ExecutorsRunning, prog.ExecutorsPending)
+		prog.LastReason = "" // the phase and executor counts say it all
 	}
 	return SuperviseOutput{}, false
 }
