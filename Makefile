@@ -26,10 +26,13 @@ test: dev-up ## Start the local stack if needed, then run every test (unit and e
 unit: ## Run the unit tests only (no stack needed)
 	$(GO) test -count=1 $(PKGS)
 
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 .PHONY: lint
-lint: ## gofmt, go vet
+lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l . | grep -v '^dev/tools/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks

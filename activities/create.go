@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -76,10 +77,11 @@ func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (Creat
 	svc := r.Service.DeepCopy()
 	svc.OwnerReferences = append(svc.OwnerReferences, owner)
 	svcs := a.Kube.CoreV1().Services(ns)
-	got, err := svcs.Create(ctx, svc, metav1.CreateOptions{})
+	_, err = svcs.Create(ctx, svc, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		if got, err = svcs.Get(ctx, svc.Name, metav1.GetOptions{}); err == nil {
-			err = mine(got)
+		var existing *corev1.Service
+		if existing, err = svcs.Get(ctx, svc.Name, metav1.GetOptions{}); err == nil {
+			err = mine(existing)
 		}
 	}
 	if err != nil {
