@@ -1,0 +1,65 @@
+package k8s
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+func sparkPod(name, appID, role string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "jobs",
+		Labels: map[string]string{LabelSparkAppID: appID, LabelSparkRole: role}}}
+}
+
+// One informer serves every job: each supervisor sees its own app's pods and is woken by
+// their changes only.
+func TestPodWatchIndexesByAppAndWakesOnlyThatApp(t *testing.T) {
+	cs := fake.NewClientset(
+		sparkPod("a-driver", "spark-a", SparkRoleDriver),
+		sparkPod("a-exec-1", "spark-a", SparkRoleExecutor),
+		sparkPod("b-driver", "spark-b", SparkRoleDriver),
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "not-spark", Namespace: "jobs"}},
+	)
+	w, err := NewPodWatch(cs, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	if err := w.Start(ctx, wait); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(w.AppPods("jobs", "spark-a")); got != 2 {
+		t.Errorf("app a has %d pods in the cache, want 2", got)
+	}
+	if got := w.Executors("jobs", "spark-a"); len(got) != 1 || got[0].Name != "a-exec-1" {
+		t.Errorf("app a executors = %v, want [a-exec-1]", got)
+	}
+	if w.Pod("jobs", "not-spark") != nil {
+		t.Error("a pod without Spark's app label is in the cache; the watch should not carry it")
+	}
+
+	wakeA, stopA := w.Subscribe("jobs", "spark-a")
+	defer stopA()
+	wakeB, stopB := w.Subscribe("jobs", "spark-b")
+	defer stopB()
+	if _, err := cs.CoreV1().Pods("jobs").Create(ctx, sparkPod("a-exec-2", "spark-a", SparkRoleExecutor), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wakeA:
+	case <-time.After(5 * time.Second):
+		t.Fatal("app a's supervisor was not woken by its new executor")
+	}
+	select {
+	case <-wakeB:
+		t.Error("app b's supervisor was woken by app a's executor")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
