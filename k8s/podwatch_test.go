@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,5 +62,44 @@ func TestPodWatchIndexesByAppAndWakesOnlyThatApp(t *testing.T) {
 	case <-wakeB:
 		t.Error("app b's supervisor was woken by app a's executor")
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// BenchmarkPodWatchLook is one supervisor's look at its app (driver and executors) while
+// the worker follows 1 or 1000 jobs. The index keeps a look's cost flat: compare the two
+// sub-benchmarks' ns/op in the same run.
+func BenchmarkPodWatchLook(b *testing.B) {
+	for _, jobs := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) {
+			cs := fake.NewClientset()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for j := 0; j < jobs; j++ {
+				app := fmt.Sprintf("spark-%032d", j)
+				for _, p := range []*corev1.Pod{
+					sparkPod(fmt.Sprintf("j%d-driver", j), app, SparkRoleDriver),
+					sparkPod(fmt.Sprintf("j%d-exec-1", j), app, SparkRoleExecutor),
+					sparkPod(fmt.Sprintf("j%d-exec-2", j), app, SparkRoleExecutor),
+				} {
+					if _, err := cs.CoreV1().Pods("jobs").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			w, err := NewPodWatch(cs, "", time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Start(ctx, ctx); err != nil {
+				b.Fatal(err)
+			}
+			app := fmt.Sprintf("spark-%032d", jobs/2)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if w.Pod("jobs", fmt.Sprintf("j%d-driver", jobs/2)) == nil || len(w.Executors("jobs", app)) != 2 {
+					b.Fatal("the app's pods are not in the cache")
+				}
+			}
+		})
 	}
 }
