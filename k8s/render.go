@@ -141,21 +141,12 @@ func MarshalYAML(r *Rendered) ([]byte, error) {
 // marshalTemplate writes the executor pod template without the empty metadata and container
 // resources Go's types add, so it reads as what it is: only what Spark's conf cannot say.
 func marshalTemplate(p *corev1.Pod) ([]byte, error) {
-	pod := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: p.ObjectMeta, Spec: p.Spec}
-	raw, err := json.Marshal(pod)
+	m, err := objectMap(&corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: p.ObjectMeta, Spec: p.Spec})
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	delete(m, "status")
-	if md, ok := m["metadata"].(map[string]any); ok {
-		delete(md, "creationTimestamp")
-		if len(md) == 0 {
-			delete(m, "metadata")
-		}
+	if md, ok := m["metadata"].(map[string]any); ok && len(md) == 0 {
+		delete(m, "metadata")
 	}
 	spec, _ := m["spec"].(map[string]any)
 	for _, key := range []string{"initContainers", "containers"} {
@@ -174,6 +165,15 @@ func marshalTemplate(p *corev1.Pod) ([]byte, error) {
 // marshalObject writes one object as YAML without the empty status and creationTimestamp
 // that Go's types add.
 func marshalObject(o any) ([]byte, error) {
+	m, err := objectMap(o)
+	if err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(m)
+}
+
+// objectMap is an object as generic JSON, less the empty status and creationTimestamp.
+func objectMap(o any) (map[string]any, error) {
 	raw, err := json.Marshal(o)
 	if err != nil {
 		return nil, err
@@ -186,5 +186,5 @@ func marshalObject(o any) ([]byte, error) {
 	if md, ok := m["metadata"].(map[string]any); ok {
 		delete(md, "creationTimestamp")
 	}
-	return yaml.Marshal(m)
+	return m, nil
 }
