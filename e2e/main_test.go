@@ -81,7 +81,12 @@ func setup(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("build kindling-worker: %v\n%s", err, out)
 	}
 
-	pods, err := k8s.NewPodWatch(stack.kube.Kube, "", 30*time.Second)
+	// The in-process worker has the rights deploy/rbac.yaml grants, no more.
+	wk, err := asDeployedWorker(stack.kube)
+	if err != nil {
+		return 0, err
+	}
+	pods, err := k8s.NewPodWatch(wk.Kube, "", 30*time.Second)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +103,7 @@ func setup(m *testing.M) (int, error) {
 	})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
-		Kube: stack.kube.Kube, Dynamic: stack.kube.Dynamic, Mapper: stack.kube.Mapper,
+		Kube: wk.Kube, Dynamic: wk.Dynamic, Mapper: wk.Mapper,
 		Pods: pods, HTTP: &http.Client{Timeout: time.Minute},
 	})
 	if err := w.Start(); err != nil {

@@ -33,6 +33,11 @@ func Connect(kubeconfig string) (*Clients, error) {
 	}
 	// One worker supervises thousands of pods: the default 5 QPS would queue its creates.
 	cfg.QPS, cfg.Burst = 50, 100
+	return ConnectConfig(cfg)
+}
+
+// ConnectConfig builds the clients from a REST config.
+func ConnectConfig(cfg *rest.Config) (*Clients, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
