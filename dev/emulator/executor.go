@@ -157,14 +157,24 @@ func (p *ExecutorPlan) Pod(id int) *corev1.Pod {
 		maps.Copy(pod.Spec.NodeSelector, selectors)
 	}
 
+	// What Spark's executor steps take from the conf rather than the template.
+	pod.Spec.ServiceAccountName = p.props.Get("spark.kubernetes.authenticate.executor.serviceAccountName", p.driver.Spec.ServiceAccountName)
+	if sched := p.props.Get("spark.kubernetes.executor.scheduler.name", p.props.Get("spark.kubernetes.scheduler.name", "")); sched != "" {
+		pod.Spec.SchedulerName = sched
+	}
+	for _, s := range strings.Split(p.props.Get("spark.kubernetes.container.image.pullSecrets", ""), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			pod.Spec.ImagePullSecrets = append(pod.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+		}
+	}
+
 	c, others := p.sparkContainer(pod)
 	if c.Name == "" {
 		c.Name = ExecutorContainerName
 	}
 	c.Image = p.image(c.Image)
-	if c.ImagePullPolicy == "" {
-		c.ImagePullPolicy = corev1.PullPolicy(p.props.Get("spark.kubernetes.container.image.pullPolicy", string(corev1.PullIfNotPresent)))
-	}
+	// Spark sets the pull policy from the conf, whatever the template says.
+	c.ImagePullPolicy = corev1.PullPolicy(p.props.Get("spark.kubernetes.container.image.pullPolicy", string(corev1.PullIfNotPresent)))
 	c.Args = []string{"executor"}
 	want := p.Resources.ResourceRequirements()
 	if c.Resources.Requests == nil {

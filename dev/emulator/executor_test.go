@@ -109,6 +109,39 @@ func TestExecutorPodFromEmptyTemplate(t *testing.T) {
 	}
 }
 
+// What Spark's executor steps take from spark.properties, not the template: the service
+// account (falling back to the driver's), scheduler, pull secrets and pull policy.
+func TestExecutorPodTakesConfOnlySettings(t *testing.T) {
+	b := newDriver("ns", "spark-pi-driver")
+	b.pod.Spec.ServiceAccountName = "spark"
+	driver := b.build()
+
+	plan := planFor(t, driver, "", map[string]string{
+		"spark.kubernetes.executor.scheduler.name":     "volcano",
+		"spark.kubernetes.container.image.pullSecrets": "regcred, other",
+		"spark.kubernetes.container.image.pullPolicy":  "Always",
+	})
+	got := plan.Pod(1)
+	if got.Spec.ServiceAccountName != "spark" {
+		t.Errorf("service account = %q, want the driver's %q", got.Spec.ServiceAccountName, "spark")
+	}
+	if got.Spec.SchedulerName != "volcano" {
+		t.Errorf("scheduler = %q, want volcano", got.Spec.SchedulerName)
+	}
+	want := []corev1.LocalObjectReference{{Name: "regcred"}, {Name: "other"}}
+	if diff := cmp.Diff(want, got.Spec.ImagePullSecrets); diff != "" {
+		t.Errorf("pull secrets (-want +got):\n%s", diff)
+	}
+	if p := got.Spec.Containers[0].ImagePullPolicy; p != corev1.PullAlways {
+		t.Errorf("pull policy = %s, want Always", p)
+	}
+
+	own := planFor(t, driver, "", map[string]string{"spark.kubernetes.authenticate.executor.serviceAccountName": "executors"})
+	if sa := own.Pod(1).Spec.ServiceAccountName; sa != "executors" {
+		t.Errorf("service account = %q, want executors", sa)
+	}
+}
+
 func TestPlanExecutors(t *testing.T) {
 	tests := []struct {
 		name          string
