@@ -1,7 +1,6 @@
 package k8s
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -186,16 +185,7 @@ func TestExecutorsSurviveSparksOwnSteps(t *testing.T) {
 	jobs["everything"] = everything()
 	files, _ := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
-		spec, err := ReadJob(data)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		jobs["fixture "+filepath.Base(f)] = spec
+		jobs["fixture "+filepath.Base(f)] = readFixture(t, f)
 	}
 	for _, name := range sortedKeys(jobs) {
 		t.Run(name, func(t *testing.T) {

@@ -17,16 +17,7 @@ func TestKubeflowExamplesRender(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The published prometheus example holds placeholders its reader fills in.
-			data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
-			spec, err := ReadJob(data)
-			if err != nil {
-				t.Fatalf("ReadJob: %v", err)
-			}
+			spec := readFixture(t, f)
 			r, err := Render(spec, RenderOptions{WorkflowID: "wf-" + spec.Name, Attempt: 1})
 			if err != nil {
 				t.Fatalf("Render: %v", err)
@@ -40,4 +31,20 @@ func TestKubeflowExamplesRender(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readFixture reads one operator example; the published prometheus example holds
+// placeholders its reader is to fill in.
+func readFixture(t *testing.T, path string) *JobSpec {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
+	spec, err := ReadJob(data)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return spec
 }
