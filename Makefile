@@ -34,6 +34,12 @@ lint: ## gofmt, go vet, staticcheck
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
 
+DEEPCOPY ?= k8s.io/code-generator/cmd/deepcopy-gen@v0.37.2
+
+.PHONY: generate
+generate: ## Regenerate k8s/job's DeepCopy methods after changing its types
+	$(GO) run $(DEEPCOPY) --output-file zz_generated.deepcopy.go --go-header-file /dev/null ./k8s/job
+
 .PHONY: bench
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
 // Activities holds the dependencies of every activity; one value is registered per worker.
@@ -19,8 +19,12 @@ type Activities struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface // for extra objects (PodGroups, PVCs) by their kind
 	Mapper  meta.RESTMapper   // kind → resource, for Dynamic
-	Pods    *k8s.PodWatch     // the worker's one shared pod informer
+	Pods    *cluster.PodWatch // the worker's one shared pod informer
 	HTTP    *http.Client      // dependency checks
+}
+
+func (a *Activities) objects() cluster.Objects {
+	return cluster.Objects{Kube: a.Kube, Dynamic: a.Dynamic, Mapper: a.Mapper}
 }
 
 // logger is the activity's logger (with workflow and activity IDs), or a no-op outside one.

@@ -5,7 +5,9 @@ package activities
 import (
 	"time"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // Application error types: workflows branch on these (errors.Is does not cross the
@@ -22,11 +24,11 @@ const (
 
 // ValidateInput / ValidateOutput: the Validate stage (a local activity: pure).
 type ValidateInput struct {
-	Spec k8s.JobSpec
+	Spec job.JobSpec
 }
 
 type ValidateOutput struct {
-	Spec k8s.JobSpec // with defaults applied
+	Spec job.JobSpec // with defaults applied
 }
 
 // Dependency is one checked dependency, as recorded in history and the job's result.
@@ -41,7 +43,7 @@ type Dependency struct {
 }
 
 type FetchDependenciesInput struct {
-	Spec k8s.JobSpec
+	Spec job.JobSpec
 }
 
 type FetchDependenciesOutput struct {
@@ -50,16 +52,16 @@ type FetchDependenciesOutput struct {
 
 // RenderInput / RenderOutput: the Render stage (a local activity: pure).
 type RenderInput struct {
-	Spec    k8s.JobSpec
-	Options k8s.RenderOptions
+	Spec    job.JobSpec
+	Options render.Options
 }
 
 type RenderOutput struct {
-	Rendered k8s.Rendered
+	Rendered render.Rendered
 }
 
 type CreateInput struct {
-	Rendered k8s.Rendered
+	Rendered render.Rendered
 }
 
 type CreateOutput struct {
@@ -78,44 +80,30 @@ type SuperviseInput struct {
 	ImagePullTimeout time.Duration
 }
 
-// Outcome kinds of one attempt, as Supervise classifies them.
+// Outcome kinds of one attempt, as cluster.Classify names them.
 const (
-	OutcomeSucceeded     = "Succeeded"
-	OutcomeAppFailed     = "AppFailed" // driver exited non-zero
-	OutcomeOOMKilled     = "OOMKilled" // driver container OOMKilled (137)
-	OutcomeEvicted       = "Evicted"
-	OutcomeImagePull     = "ImagePullFailed"
-	OutcomeMissingConfig = "MissingConfig" // a ConfigMap or Secret the pod mounts is missing
-	OutcomeUnschedulable = "Unschedulable"
-	OutcomeDriverDeleted = "DriverDeleted"
+	OutcomeSucceeded     = cluster.OutcomeSucceeded
+	OutcomeAppFailed     = cluster.OutcomeAppFailed
+	OutcomeOOMKilled     = cluster.OutcomeOOMKilled
+	OutcomeEvicted       = cluster.OutcomeEvicted
+	OutcomeImagePull     = cluster.OutcomeImagePull
+	OutcomeMissingConfig = cluster.OutcomeMissingConfig
+	OutcomeUnschedulable = cluster.OutcomeUnschedulable
+	OutcomeDriverDeleted = cluster.OutcomeDriverDeleted
 )
 
 // SuperviseProgress is the compact state Supervise heartbeats, and resumes from after a
 // worker restart.
-type SuperviseProgress struct {
-	DriverPhase       string
-	ExecutorsRunning  int
-	ExecutorsPending  int
-	ExecutorsFailed   int
-	PendingSince      time.Time
-	ImageWaitingSince time.Time
-	LastReason        string
-}
+type SuperviseProgress = cluster.Progress
 
-type SuperviseOutput struct {
-	Outcome  string // one of Outcome*
-	Reason   string // for a person: "app failed with exit code 3", …
-	ExitCode int32
-	// Executor OOMKills seen during the attempt (the next attempt raises executor memory).
-	ExecutorOOMKills int
-	Progress         SuperviseProgress
-}
+// SuperviseOutput is how the attempt ended, as cluster.Classify says it.
+type SuperviseOutput = cluster.Ending
 
 // CleanupInput names what one attempt created.
 type CleanupInput struct {
 	Namespace string
 	DriverPod string
-	AppID     string // executors carry only Spark's labels: spark-app-selector=<AppID>
+	AppID     string // executors are found by spark-app-selector=<AppID>
 	// Label selector for anything left: kindling.dev/run=<hash>[,kindling.dev/attempt=N]
 	Selector string
 }

@@ -1,105 +1,40 @@
 package activities
 
 import (
-	"context"
 	"errors"
-	"os"
+	"fmt"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
-func renderExample(t *testing.T, workflowID string) k8s.Rendered {
-	t.Helper()
-	data, err := os.ReadFile("../examples/spark-pi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := k8s.ReadJob(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k8s.Default(spec)
-	r, err := k8s.Render(spec, k8s.RenderOptions{WorkflowID: workflowID, Attempt: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *r
-}
-
-// fakeKube is a fake clientset that, like the API server, gives created objects a UID.
-func fakeKube() *fake.Clientset {
-	cs := fake.NewClientset()
-	cs.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		obj := a.(k8stesting.CreateAction).GetObject()
-		if m, ok := obj.(metav1.Object); ok && m.GetUID() == "" {
-			m.SetUID(types.UID("uid-" + m.GetName()))
-		}
-		return false, nil, nil
-	})
-	return cs
-}
-
-func TestCreateResourcesIsIdempotentAndOwnedByTheDriver(t *testing.T) {
-	cs := fakeKube()
-	a := &Activities{Kube: cs}
-	r := renderExample(t, "wf-1")
-	ctx := context.Background()
-
-	first, err := a.CreateResources(ctx, CreateInput{Rendered: r})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A retried activity (or a worker killed after the creates) runs again: same result.
-	second, err := a.CreateResources(ctx, CreateInput{Rendered: r})
-	if err != nil {
-		t.Fatalf("second create: %v", err)
-	}
-	if first != second {
-		t.Errorf("second create returned %+v, want %+v", second, first)
-	}
-	pods, _ := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
-	if len(pods.Items) != 1 {
-		t.Fatalf("%d pods after two creates, want exactly one driver", len(pods.Items))
-	}
-	svc, err := cs.CoreV1().Services("default").Get(ctx, r.Service.Name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := cs.CoreV1().ConfigMaps("default").Get(ctx, r.ConfigMap.Name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for what, refs := range map[string][]metav1.OwnerReference{"service": svc.OwnerReferences, "configmap": cm.OwnerReferences} {
-		if len(refs) != 1 || refs[0].Kind != "Pod" || refs[0].Name != first.DriverPod || string(refs[0].UID) != first.DriverUID {
-			t.Errorf("%s owner references = %+v, want one to driver pod %s (%s)", what, refs, first.DriverPod, first.DriverUID)
-		}
-	}
-}
-
-func TestCreateResourcesRefusesAnObjectThatIsNotOurs(t *testing.T) {
-	r := renderExample(t, "wf-1")
-	stranger := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: r.DriverPod.Name, Namespace: "default",
-		Labels: map[string]string{"app": "someone-else"}}}
-	cs := fakeKube()
-	if _, err := cs.CoreV1().Pods("default").Create(context.Background(), stranger, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := (&Activities{Kube: cs}).CreateResources(context.Background(), CreateInput{Rendered: r})
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || ae.Type() != ErrForeignObject || !ae.NonRetryable() {
-		t.Fatalf("err = %v, want a non-retryable %s", err, ErrForeignObject)
-	}
-	got, _ := cs.CoreV1().Pods("default").Get(context.Background(), r.DriverPod.Name, metav1.GetOptions{})
-	if got.Labels["app"] != "someone-else" {
-		t.Errorf("the stranger's pod was changed: %v", got.Labels)
+// The workflow branches on these types: a foreign object and a request that cannot succeed
+// must stop the retries; a server hiccup must not.
+func TestCreateErrorsCarryTheTypeTheWorkflowBranchesOn(t *testing.T) {
+	pods := schema.GroupResource{Resource: "pods"}
+	for _, tc := range []struct {
+		name         string
+		err          error
+		wantType     string
+		nonRetryable bool
+	}{
+		{"foreign object", &cluster.ForeignError{Namespace: "default", Name: "pi-driver"}, ErrForeignObject, true},
+		{"wrapped foreign object", fmt.Errorf("create: %w", &cluster.ForeignError{Name: "pi-driver"}), ErrForeignObject, true},
+		{"forbidden", &cluster.ApplyError{What: "create driver pod", Err: apierrors.NewForbidden(pods, "pi", errors.New("no")), Permanent: true}, ErrSubmission, true},
+		{"server busy", &cluster.ApplyError{What: "create driver pod", Err: apierrors.NewServerTimeout(pods, "create", 1)}, ErrSubmission, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ae *temporal.ApplicationError
+			if !errors.As(createError(tc.err), &ae) {
+				t.Fatalf("createError(%v) is not an ApplicationError", tc.err)
+			}
+			if ae.Type() != tc.wantType || ae.NonRetryable() != tc.nonRetryable {
+				t.Errorf("type %q non-retryable %v, want %q %v", ae.Type(), ae.NonRetryable(), tc.wantType, tc.nonRetryable)
+			}
+		})
 	}
 }

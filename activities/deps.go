@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // Schemes Spark fetches itself from inside the cluster; Kindling cannot reach them from
@@ -29,7 +29,7 @@ type depRef struct {
 	field, kind, uri string
 }
 
-func dependencyRefs(spec *k8s.JobSpec) []depRef {
+func dependencyRefs(spec *job.JobSpec) []depRef {
 	var refs []depRef
 	if spec.MainApplicationFile != "" {
 		refs = append(refs, depRef{"spec.mainApplicationFile", "mainApplicationFile", spec.MainApplicationFile})

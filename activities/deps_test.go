@@ -13,7 +13,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 func TestFetchDependenciesPinsHTTPAndPassesTheRest(t *testing.T) {
@@ -30,7 +30,7 @@ func TestFetchDependenciesPinsHTTPAndPassesTheRest(t *testing.T) {
 	defer srv.Close()
 	sum := sha256.Sum256(jar)
 
-	spec := k8s.JobSpec{}
+	spec := job.JobSpec{}
 	spec.MainApplicationFile = srv.URL + "/app.jar"
 	spec.Deps.Jars = []string{"local:///opt/spark/jars/extra.jar", srv.URL + "/app.jar"}
 	spec.Deps.Files = []string{"s3a://bucket/conf.json"}
@@ -75,7 +75,7 @@ func TestFetchDependenciesFailsBeforeAnyPod(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := k8s.JobSpec{}
+			spec := job.JobSpec{}
 			spec.MainApplicationFile = tc.uri
 			_, err := (&Activities{HTTP: srv.Client()}).FetchDependencies(context.Background(), FetchDependenciesInput{Spec: spec})
 			var ae *temporal.ApplicationError

@@ -2,22 +2,16 @@ package activities
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
-// Defaults for SuperviseInput's zero values.
 const (
-	DefaultStartTimeout     = 10 * time.Minute
-	DefaultImagePullTimeout = 2 * time.Minute
 	// How often a supervisor looks even when no pod event woke it: timers (image pull,
 	// start timeout) fire on the clock, and a heartbeat must go out well within the
 	// activity's heartbeat timeout.
@@ -34,10 +28,10 @@ const (
 // It heartbeats its compact progress and, after a worker restart, resumes from it.
 func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (SuperviseOutput, error) {
 	if in.StartTimeout <= 0 {
-		in.StartTimeout = DefaultStartTimeout
+		in.StartTimeout = job.DefaultDriverStartTimeout
 	}
 	if in.ImagePullTimeout <= 0 {
-		in.ImagePullTimeout = DefaultImagePullTimeout
+		in.ImagePullTimeout = job.DefaultImagePullTimeout
 	}
 	var prog SuperviseProgress
 	if activity.HasHeartbeatDetails(ctx) {
@@ -61,7 +55,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 				missingSince = now
 			}
 			if now.Sub(missingSince) >= missingGrace {
-				gone, err := a.driverGone(ctx, in)
+				gone, err := cluster.DriverGone(ctx, a.Kube, in.Namespace, in.DriverPod, in.DriverUID)
 				if err != nil {
 					logger(ctx).Warn("confirm driver pod", "pod", in.DriverPod, "error", err)
 				} else if gone {
@@ -72,7 +66,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 		} else {
 			missingSince = time.Time{}
 			execs := a.Pods.Executors(in.Namespace, in.AppID)
-			out, done := classify(driver, execs, now, &prog, in)
+			out, done := cluster.Classify(driver, execs, now, &prog, cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout})
 			if done {
 				logger(ctx).Info("attempt ended", "driverPod", in.DriverPod, "outcome", out.Outcome, "reason", out.Reason)
 				return out, nil
@@ -80,7 +74,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 			if driver.Status.Phase == corev1.PodPending && !prog.PendingSince.IsZero() &&
 				now.Sub(prog.PendingSince) >= missingConfigAfter && now.Sub(lastConfigCheck) >= missingConfigAfter {
 				lastConfigCheck = now
-				if missing := a.missingConfig(ctx, driver); missing != "" {
+				if missing := cluster.MissingConfig(ctx, a.Kube, driver); missing != "" {
 					prog.LastReason = missing
 					return SuperviseOutput{Outcome: OutcomeMissingConfig, Reason: missing, Progress: prog}, nil
 				}
@@ -94,239 +88,4 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 		case <-tick.C:
 		}
 	}
-}
-
-// driverGone reads the driver from the API server, never from the cache: only a fresh
-// NotFound (or a different pod under the name) proves it is gone.
-func (a *Activities) driverGone(ctx context.Context, in SuperviseInput) (bool, error) {
-	p, err := a.Kube.CoreV1().Pods(in.Namespace).Get(ctx, in.DriverPod, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return in.DriverUID != "" && string(p.UID) != in.DriverUID, nil
-}
-
-// missingConfig names the ConfigMaps and Secrets a pod mounts or reads that do not exist.
-func (a *Activities) missingConfig(ctx context.Context, pod *corev1.Pod) string {
-	var missing []string
-	check := func(kind, name string, optional *bool) {
-		if name == "" || (optional != nil && *optional) {
-			return
-		}
-		var err error
-		if kind == "ConfigMap" {
-			_, err = a.Kube.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		} else {
-			_, err = a.Kube.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		}
-		if apierrors.IsNotFound(err) {
-			missing = append(missing, kind+" "+name)
-		}
-	}
-	for _, v := range pod.Spec.Volumes {
-		if v.ConfigMap != nil {
-			check("ConfigMap", v.ConfigMap.Name, v.ConfigMap.Optional)
-		}
-		if v.Secret != nil {
-			check("Secret", v.Secret.SecretName, v.Secret.Optional)
-		}
-	}
-	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
-		for _, e := range c.EnvFrom {
-			if e.ConfigMapRef != nil {
-				check("ConfigMap", e.ConfigMapRef.Name, e.ConfigMapRef.Optional)
-			}
-			if e.SecretRef != nil {
-				check("Secret", e.SecretRef.Name, e.SecretRef.Optional)
-			}
-		}
-		for _, e := range c.Env {
-			if e.ValueFrom == nil {
-				continue
-			}
-			if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
-				check("ConfigMap", r.Name, r.Optional)
-			}
-			if r := e.ValueFrom.SecretKeyRef; r != nil {
-				check("Secret", r.Name, r.Optional)
-			}
-		}
-	}
-	if len(missing) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("driver pod %s cannot start: %s not found in namespace %s",
-		pod.Name, strings.Join(dedupe(missing), ", "), pod.Namespace)
-}
-
-func dedupe(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// classify reads the driver and its executors and says whether the attempt has ended and
-// why. It updates prog (counts, timers) in place. Pure: tests drive it with pods.
-func classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *SuperviseProgress, in SuperviseInput) (SuperviseOutput, bool) {
-	prog.DriverPhase = string(driver.Status.Phase)
-	prog.ExecutorsRunning, prog.ExecutorsPending = 0, 0
-	failed, oom := 0, 0
-	for _, e := range execs {
-		switch e.Status.Phase {
-		case corev1.PodRunning:
-			if t := terminatedNonZero(e); t != nil {
-				failed++
-				if t.Reason == "OOMKilled" {
-					oom++
-				}
-			} else {
-				prog.ExecutorsRunning++
-			}
-		case corev1.PodPending:
-			prog.ExecutorsPending++
-		case corev1.PodFailed:
-			failed++
-			if t := sparkContainerTerminated(e, ""); t != nil && t.Reason == "OOMKilled" {
-				oom++
-			}
-		}
-	}
-	// Executors are deleted as they fail or when the app ends; keep the highest count seen.
-	if failed > prog.ExecutorsFailed {
-		prog.ExecutorsFailed = failed
-	}
-	out := func(outcome, reason string, code int32) (SuperviseOutput, bool) {
-		prog.LastReason = reason
-		return SuperviseOutput{Outcome: outcome, Reason: reason, ExitCode: code, ExecutorOOMKills: oom, Progress: *prog}, true
-	}
-
-	if driver.DeletionTimestamp != nil && driver.Status.Phase != corev1.PodSucceeded && driver.Status.Phase != corev1.PodFailed {
-		return out(OutcomeDriverDeleted, "driver pod "+driver.Name+" is being deleted", 0)
-	}
-	switch driver.Status.Phase {
-	case corev1.PodSucceeded:
-		return out(OutcomeSucceeded, "succeeded", 0)
-	case corev1.PodFailed:
-		if driver.Status.Reason == "Evicted" {
-			return out(OutcomeEvicted, "driver pod was evicted: "+driver.Status.Message, 0)
-		}
-		t := sparkContainerTerminated(driver, k8s.DriverContainerName)
-		if t == nil {
-			msg := driver.Status.Message
-			if msg == "" {
-				msg = driver.Status.Reason
-			}
-			return out(OutcomeAppFailed, "driver pod failed: "+msg, 0)
-		}
-		if t.Reason == "OOMKilled" {
-			return out(OutcomeOOMKilled, fmt.Sprintf("driver was OOMKilled (exit code %d): its memory limit is too low", t.ExitCode), t.ExitCode)
-		}
-		return out(OutcomeAppFailed, fmt.Sprintf("app failed with exit code %d%s", t.ExitCode, reasonSuffix(t)), t.ExitCode)
-	case corev1.PodPending:
-		if prog.PendingSince.IsZero() {
-			prog.PendingSince = now
-		}
-		if w := waitingReason(driver); w != nil {
-			switch w.Reason {
-			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
-				if prog.ImageWaitingSince.IsZero() {
-					prog.ImageWaitingSince = now
-				}
-				prog.LastReason = fmt.Sprintf("%s: %s", w.Reason, w.Message)
-				if w.Reason == "InvalidImageName" || now.Sub(prog.ImageWaitingSince) >= in.ImagePullTimeout {
-					return out(OutcomeImagePull, fmt.Sprintf("image %s cannot be pulled (%s for %s)",
-						containerImage(driver), w.Reason, now.Sub(prog.ImageWaitingSince).Round(time.Second)), 0)
-				}
-			case "CreateContainerConfigError":
-				return out(OutcomeMissingConfig, "driver cannot start: "+w.Message, 0)
-			}
-		}
-		if c := scheduledCondition(driver); c != nil && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			prog.LastReason = "unschedulable: " + c.Message
-			if now.Sub(prog.PendingSince) >= in.StartTimeout {
-				return out(OutcomeUnschedulable, fmt.Sprintf("driver pod could not be scheduled for %s: %s",
-					now.Sub(prog.PendingSince).Round(time.Second), c.Message), 0)
-			}
-		}
-	case corev1.PodRunning:
-		prog.PendingSince, prog.ImageWaitingSince = time.Time{}, time.Time{}
-		prog.LastReason = "" // the phase and executor counts say it all
-	}
-	return SuperviseOutput{}, false
-}
-
-func reasonSuffix(t *corev1.ContainerStateTerminated) string {
-	if t.Message != "" {
-		return ": " + t.Message
-	}
-	if t.Reason != "" && t.Reason != "Error" {
-		return " (" + t.Reason + ")"
-	}
-	return ""
-}
-
-// sparkContainerTerminated finds the Spark container's termination (by name, else the first).
-func sparkContainerTerminated(p *corev1.Pod, name string) *corev1.ContainerStateTerminated {
-	var first *corev1.ContainerStateTerminated
-	for i, cs := range p.Status.ContainerStatuses {
-		t := cs.State.Terminated
-		if t == nil {
-			t = cs.LastTerminationState.Terminated
-		}
-		if name != "" && cs.Name == name {
-			return t
-		}
-		if i == 0 {
-			first = t
-		}
-	}
-	return first
-}
-
-func terminatedNonZero(p *corev1.Pod) *corev1.ContainerStateTerminated {
-	for _, cs := range p.Status.ContainerStatuses {
-		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
-			return t
-		}
-	}
-	return nil
-}
-
-func waitingReason(p *corev1.Pod) *corev1.ContainerStateWaiting {
-	for _, cs := range p.Status.ContainerStatuses {
-		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" && w.Reason != "PodInitializing" {
-			return w
-		}
-	}
-	return nil
-}
-
-func scheduledCondition(p *corev1.Pod) *corev1.PodCondition {
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == corev1.PodScheduled {
-			return &p.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
-func containerImage(p *corev1.Pod) string {
-	for _, c := range p.Spec.Containers {
-		if c.Name == k8s.DriverContainerName {
-			return c.Image
-		}
-	}
-	if len(p.Spec.Containers) > 0 {
-		return p.Spec.Containers[0].Image
-	}
-	return ""
 }

@@ -1,13 +1,12 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/job/jobtest"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
@@ -21,18 +20,14 @@ var needsExtraScheduler = map[string]string{
 
 // The kubeflow operator's published examples run here unchanged, each to COMPLETED.
 func TestOperatorExamplesRunUnchanged(t *testing.T) {
-	files, _ := filepath.Glob("../../shared/fixtures/kubeflow-examples/*.yaml")
-	if len(files) < 10 {
-		t.Fatalf("found %d examples; the fixtures should be at ../../shared/fixtures/kubeflow-examples", len(files))
-	}
-	for _, f := range files {
+	for _, f := range jobtest.ExampleFiles(t) {
 		base := filepath.Base(f)
 		t.Run(base, func(t *testing.T) {
 			if what, ok := needsExtraScheduler[base]; ok {
 				t.Skipf("needs %s, which the local stack does not run (it renders: see TestRenderedObjectsPassTheAPIServer)", what)
 			}
 			t.Parallel()
-			spec := readExample(t, f)
+			spec := jobtest.ReadExample(t, f)
 			run := start(t, *spec, stack.taskQueue)
 			res, err := result(t, run, 4*time.Minute)
 			if err != nil {
@@ -43,7 +38,7 @@ func TestOperatorExamplesRunUnchanged(t *testing.T) {
 			}
 			if ttl := spec.TimeToLiveSeconds; ttl != nil && *ttl > 0 {
 				// The finished driver stays for timeToLiveSeconds, then a durable timer removes it.
-				driver := k8s.LabelRun + "=" + k8s.RunLabel(run.GetID()) + "," + k8s.LabelSparkRole + "=driver"
+				driver := job.LabelRun + "=" + job.RunLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 				if n := countPods(t, driver); n != 1 {
 					t.Fatalf("%d driver pods right after the job ended; timeToLiveSeconds %d should keep it", n, *ttl)
 				}
@@ -57,16 +52,3 @@ func TestOperatorExamplesRunUnchanged(t *testing.T) {
 
 // readExample reads one example manifest; the published prometheus example holds
 // placeholders its reader is to fill in.
-func readExample(t *testing.T, path string) *k8s.JobSpec {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
-	spec, err := k8s.ReadJob(data)
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	return spec
-}

@@ -18,21 +18,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kindling-dev/kindling/activities"
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
 const ns = "default"
 
-// job is examples/spark-pi.yaml under a fresh name, with a short run and TTL 0 so the test
+// testJob is examples/spark-pi.yaml under a fresh name, with a short run and TTL 0 so the test
 // can check that nothing is left behind.
-func job(t *testing.T, annotations map[string]string, mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
+func testJob(t *testing.T, annotations map[string]string, mutate ...func(*job.JobSpec)) job.JobSpec {
 	t.Helper()
 	data, err := os.ReadFile("../examples/spark-pi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := k8s.ReadJob(data)
+	spec, err := job.Read(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func job(t *testing.T, annotations map[string]string, mutate ...func(*k8s.JobSpe
 	return *spec
 }
 
-func start(t *testing.T, spec k8s.JobSpec, queue string) client.WorkflowRun {
+func start(t *testing.T, spec job.JobSpec, queue string) client.WorkflowRun {
 	t.Helper()
 	id := spec.Name + "-" + uuid.NewString()[:8]
 	run, err := stack.temporal.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
@@ -109,10 +109,10 @@ func countPods(t *testing.T, selector string) int {
 // assertNothingLeft: no pod, service or ConfigMap of the job remains (TTL 0).
 func assertNothingLeft(t *testing.T, workflowID string, res workflows.JobResult) {
 	t.Helper()
-	selectors := []string{k8s.LabelRun + "=" + k8s.RunLabel(workflowID)}
+	selectors := []string{job.LabelRun + "=" + job.RunLabel(workflowID)}
 	for _, a := range res.Attempts {
 		if a.AppID != "" {
-			selectors = append(selectors, k8s.LabelSparkAppID+"="+a.AppID)
+			selectors = append(selectors, job.LabelSparkAppID+"="+a.AppID)
 		}
 	}
 	ctx := context.Background()
@@ -157,9 +157,9 @@ func saveHistory(t *testing.T, id string) {
 }
 
 func TestSucceedsWithExecutors(t *testing.T) {
-	spec := job(t, map[string]string{"emulator.kindling.dev/duration": "6s"})
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "6s"})
 	run := start(t, spec, stack.taskQueue)
-	sel := k8s.LabelRun + "=" + k8s.RunLabel(run.GetID()) + "," + k8s.LabelSparkRole + "=driver"
+	sel := job.LabelRun + "=" + job.RunLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 	waitFor(t, 90*time.Second, "the driver pod", func() bool { return countPods(t, sel) == 1 })
 	var appID string
 	waitFor(t, 90*time.Second, "two executors", func() bool {
@@ -167,7 +167,7 @@ func TestSucceedsWithExecutors(t *testing.T) {
 		if err == nil {
 			appID = st.AppID
 		}
-		return appID != "" && countPods(t, k8s.LabelSparkAppID+"="+appID+","+k8s.LabelSparkRole+"=executor") == 2
+		return appID != "" && countPods(t, job.LabelSparkAppID+"="+appID+","+job.LabelSparkRole+"=executor") == 2
 	})
 	res, err := result(t, run, 3*time.Minute)
 	if err != nil {
@@ -190,7 +190,7 @@ func queryStatus(run client.WorkflowRun) (workflows.Status, error) {
 }
 
 func TestAppFailureReportsItsExitCode(t *testing.T) {
-	spec := job(t, map[string]string{"emulator.kindling.dev/exit-code": "3"})
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/exit-code": "3"})
 	run := start(t, spec, stack.taskQueue)
 	res, err := result(t, run, 3*time.Minute)
 	if err != nil {
@@ -208,9 +208,9 @@ func TestAppFailureReportsItsExitCode(t *testing.T) {
 func TestOOMKilledDriverRetriesWithMoreMemory(t *testing.T) {
 	// 512m asks 896Mi; below 1000Mi the emulator OOMKills the driver. The next attempt's
 	// overhead is 384Mi × 1.5 = 576Mi: 1088Mi, enough.
-	spec := job(t, map[string]string{"emulator.kindling.dev/oom-below": "1000Mi"}, func(s *k8s.JobSpec) {
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/oom-below": "1000Mi"}, func(s *job.JobSpec) {
 		retries, interval := int32(2), int64(1)
-		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: &retries, OnFailureRetryInterval: &interval}
+		s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnFailureRetries: &retries, OnFailureRetryInterval: &interval}
 	})
 	run := start(t, spec, stack.taskQueue)
 	res, err := result(t, run, 4*time.Minute)
@@ -231,8 +231,8 @@ func TestOOMKilledDriverRetriesWithMoreMemory(t *testing.T) {
 }
 
 func TestImagePullErrorFailsWithinItsBound(t *testing.T) {
-	spec := job(t, map[string]string{"emulator.kindling.dev/image-pull-error": "true"}, func(s *k8s.JobSpec) {
-		s.SparkConf = map[string]string{k8s.ConfImagePullTimeout: "20s"}
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/image-pull-error": "true"}, func(s *job.JobSpec) {
+		s.SparkConf = map[string]string{job.ConfImagePullTimeout: "20s"}
 	})
 	began := time.Now()
 	run := start(t, spec, stack.taskQueue)
@@ -254,7 +254,7 @@ func TestImagePullErrorFailsWithinItsBound(t *testing.T) {
 }
 
 func TestBadSpecFailsBeforeAnythingIsCreated(t *testing.T) {
-	spec := job(t, nil, func(s *k8s.JobSpec) {
+	spec := testJob(t, nil, func(s *job.JobSpec) {
 		s.Driver.Memory = "lots"
 		s.RestartPolicy.Type = "Sometimes"
 	})
@@ -298,7 +298,7 @@ func TestStartedFromTheUIsJSONInput(t *testing.T) {
 }
 
 func TestCancelStopsTheJob(t *testing.T) {
-	spec := job(t, map[string]string{"emulator.kindling.dev/duration": "10m"})
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "10m"})
 	run := start(t, spec, stack.taskQueue)
 	var appID string
 	waitFor(t, 90*time.Second, "executors running", func() bool {
@@ -316,7 +316,7 @@ func TestCancelStopsTheJob(t *testing.T) {
 	if res.State != workflows.StateCancelled {
 		t.Fatalf("state %s, want CANCELLED", res.State)
 	}
-	if n := countPods(t, k8s.LabelSparkAppID+"="+appID); n != 0 {
+	if n := countPods(t, job.LabelSparkAppID+"="+appID); n != 0 {
 		t.Errorf("%d pods of app %s still running after cancel", n, appID)
 	}
 	assertNothingLeft(t, run.GetID(), res)
@@ -344,9 +344,9 @@ func TestWorkerKilledDuringSupervisionResumes(t *testing.T) {
 		}
 	}()
 	w := startWorker()
-	spec := job(t, map[string]string{"emulator.kindling.dev/duration": "40s"})
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "40s"})
 	run := start(t, spec, queue)
-	drivers := k8s.LabelRun + "=" + k8s.RunLabel(run.GetID()) + "," + k8s.LabelSparkRole + "=driver"
+	drivers := job.LabelRun + "=" + job.RunLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 	waitFor(t, 90*time.Second, "supervision with executors running", func() bool {
 		st, err := queryStatus(run)
 		return err == nil && st.Stage == workflows.StageSupervising && st.ExecutorsRunning == 2

@@ -22,12 +22,12 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/kindling-dev/kindling/activities"
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
 var stack struct {
-	kube      *k8s.Clients
+	kube      *cluster.Clients
 	temporal  client.Client
 	taskQueue string // the in-process worker's queue: tests never meet another worker
 	tools     map[string]string
@@ -55,7 +55,7 @@ func setup(m *testing.M) (int, error) {
 	if stack.tools, err = toolPaths(); err != nil {
 		return 0, err
 	}
-	if stack.kube, err = k8s.Connect(""); err != nil {
+	if stack.kube, err = cluster.Connect(""); err != nil {
 		return 0, err
 	}
 	if _, err := stack.kube.Kube.Discovery().ServerVersion(); err != nil {
@@ -86,7 +86,7 @@ func setup(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	pods, err := k8s.NewPodWatch(wk.Kube, "", 30*time.Second)
+	pods, err := cluster.NewPodWatch(wk.Kube, "", 30*time.Second)
 	if err != nil {
 		return 0, err
 	}

@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
 // workerIdentity is the service account deploy/rbac.yaml grants the worker's rights to.
@@ -19,7 +19,7 @@ const workerIdentity = "system:serviceaccount:kindling:kindling-worker"
 
 // asDeployedWorker applies deploy/rbac.yaml (as the stack's admin) and returns clients that
 // act as the worker's service account, so every test runs with exactly those rights.
-func asDeployedWorker(admin *k8s.Clients) (*k8s.Clients, error) {
+func asDeployedWorker(admin *cluster.Clients) (*cluster.Clients, error) {
 	data, err := os.ReadFile("../deploy/rbac.yaml")
 	if err != nil {
 		return nil, err
@@ -46,5 +46,5 @@ func asDeployedWorker(admin *k8s.Clients) (*k8s.Clients, error) {
 	}
 	cfg := rest.CopyConfig(admin.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: workerIdentity}
-	return k8s.ConnectConfig(cfg)
+	return cluster.ConnectConfig(cfg)
 }

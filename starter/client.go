@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // temporalOptions are the flags every command that talks to Temporal shares.
@@ -52,12 +52,12 @@ func envOr(key, def string) string {
 }
 
 // readJobFile reads a SparkApplication manifest, or a bare spec, from a file.
-func readJobFile(file string) (*k8s.JobSpec, error) {
+func readJobFile(file string) (*job.JobSpec, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
-	spec, err := k8s.ReadJob(data)
+	spec, err := job.Read(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}

@@ -1,4 +1,5 @@
-// Command kindling submits Spark jobs as durable Temporal workflows and follows them.
+// Command kindling submits Spark jobs as durable Temporal workflows and follows them:
+// submit, status, list, cancel and render. `make build` builds it as bin/kindling.
 package main
 
 import (

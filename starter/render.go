@@ -6,7 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // newRenderCmd is `kindling render`: print the objects one attempt of a job would create,
@@ -33,15 +34,15 @@ func newRenderCmd() *cobra.Command {
 			if id == "" {
 				id = "render-" + spec.Name
 			}
-			r, err := k8s.Render(spec, k8s.RenderOptions{WorkflowID: id, Attempt: attempt})
-			var invalid *k8s.ValidationError
+			r, err := render.Attempt(spec, render.Options{WorkflowID: id, Attempt: attempt})
+			var invalid *job.ValidationError
 			if errors.As(err, &invalid) {
 				return fmt.Errorf("%s: %w", file, invalid)
 			}
 			if err != nil {
 				return fmt.Errorf("render %s: %w", file, err)
 			}
-			out, err := k8s.MarshalYAML(r)
+			out, err := render.MarshalYAML(r)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kindling-dev/kindling/k8s/job/jobtest"
 )
 
 func runRender(t *testing.T, args ...string) (string, error) {
@@ -20,7 +22,7 @@ func runRender(t *testing.T, args ...string) (string, error) {
 }
 
 func TestRenderPrintsObjectsAndIsStable(t *testing.T) {
-	f := "../../shared/fixtures/kubeflow-examples/spark-pi.yaml"
+	f := filepath.Join(jobtest.Examples(t), "spark-pi.yaml")
 	a, err := runRender(t, "-f", f)
 	if err != nil {
 		t.Fatal(err)

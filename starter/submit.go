@@ -16,8 +16,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/term"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
@@ -46,8 +48,8 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 			}
 			// Check here too, so a mistake costs no workflow; the workflow checks again.
 			checked := *spec
-			k8s.Default(&checked)
-			if err := k8s.Validate(&checked); err != nil {
+			job.Default(&checked)
+			if err := render.Validate(&checked); err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
 			if id == "" {
@@ -223,6 +225,5 @@ func isTerminal(w io.Writer) bool {
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/kindling-dev/kindling/activities"
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
@@ -59,11 +59,11 @@ func run(cfg config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	kc, err := k8s.Connect(cfg.kubeconfig)
+	kc, err := cluster.Connect(cfg.kubeconfig)
 	if err != nil {
 		return err
 	}
-	pods, err := k8s.NewPodWatch(kc.Kube, cfg.watchNamespace, 30*time.Second)
+	pods, err := cluster.NewPodWatch(kc.Kube, cfg.watchNamespace, 30*time.Second)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // Names a client uses to start and follow a job.
@@ -89,9 +90,9 @@ const (
 	SuperviseTimeout = 24 * time.Hour
 	// DriverStartTimeout and ImagePullTimeout: how long a driver may stay unscheduled, or wait
 	// on its image, before Supervise fails the attempt. A job may set its own with
-	// k8s.ConfDriverStartTimeout and k8s.ConfImagePullTimeout in its sparkConf.
-	DriverStartTimeout = 10 * time.Minute
-	ImagePullTimeout   = 2 * time.Minute
+	// job.ConfDriverStartTimeout and job.ConfImagePullTimeout in its sparkConf.
+	DriverStartTimeout = job.DefaultDriverStartTimeout
+	ImagePullTimeout   = job.DefaultImagePullTimeout
 )
 
 // Status is what the status query returns: the job's live state.

@@ -3,7 +3,7 @@ package workflows
 import (
 	"time"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // attemptEnd is how an attempt ended, as the restart policy sees it.
@@ -38,26 +38,26 @@ type restartCounts struct {
 //     a run longer than that, no wait at all); Kindling waits the interval, as the API
 //     documents it, from the end of the failed attempt, on a durable timer.
 //   - Always is bounded by MaxAttempts per workflow run, so history stays bounded.
-func nextAttempt(p k8s.RestartPolicy, end attemptEnd, n restartCounts) (bool, time.Duration) {
+func nextAttempt(p job.RestartPolicy, end attemptEnd, n restartCounts) (bool, time.Duration) {
 	switch end {
 	case endNotRetryable:
 		return false, 0
 	case endSucceeded:
-		return p.Type == k8s.RestartAlways, 0
+		return p.Type == job.RestartAlways, 0
 	case endRunFailed:
 		switch p.Type {
-		case k8s.RestartAlways:
+		case job.RestartAlways:
 			return true, interval(p.OnFailureRetryInterval)
-		case k8s.RestartOnFailure:
+		case job.RestartOnFailure:
 			if p.OnFailureRetries != nil && n.runFailures <= int(*p.OnFailureRetries) {
 				return true, interval(p.OnFailureRetryInterval)
 			}
 		}
 	case endSubmissionFailed:
 		switch p.Type {
-		case k8s.RestartAlways:
+		case job.RestartAlways:
 			return true, interval(p.OnSubmissionFailureRetryInterval)
-		case k8s.RestartOnFailure:
+		case job.RestartOnFailure:
 			if p.OnSubmissionFailureRetries != nil && n.submissionFailures <= int(*p.OnSubmissionFailureRetries) {
 				return true, interval(p.OnSubmissionFailureRetryInterval)
 			}
@@ -88,7 +88,7 @@ func raiseOverhead(prev, first int64) int64 {
 
 // ttlFor is how long a finished job's last objects stay: the spec's timeToLiveSeconds when
 // set, else nothing on success and DefaultFailureTTL on failure.
-func ttlFor(spec k8s.JobSpec, state string) time.Duration {
+func ttlFor(spec job.JobSpec, state string) time.Duration {
 	if spec.TimeToLiveSeconds != nil {
 		if *spec.TimeToLiveSeconds <= 0 {
 			return 0

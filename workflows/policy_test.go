@@ -4,28 +4,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 func i32(v int32) *int32 { return &v }
 func i64(v int64) *int64 { return &v }
 
 func TestNextAttemptMatchesOperator(t *testing.T) {
-	onFailure := k8s.RestartPolicy{Type: k8s.RestartOnFailure,
+	onFailure := job.RestartPolicy{Type: job.RestartOnFailure,
 		OnFailureRetries: i32(2), OnFailureRetryInterval: i64(10),
 		OnSubmissionFailureRetries: i32(1), OnSubmissionFailureRetryInterval: i64(20)}
-	always := k8s.RestartPolicy{Type: k8s.RestartAlways, OnFailureRetryInterval: i64(10), OnSubmissionFailureRetryInterval: i64(20)}
+	always := job.RestartPolicy{Type: job.RestartAlways, OnFailureRetryInterval: i64(10), OnSubmissionFailureRetryInterval: i64(20)}
 	for _, tc := range []struct {
 		name   string
-		policy k8s.RestartPolicy
+		policy job.RestartPolicy
 		end    attemptEnd
 		counts restartCounts
 		again  bool
 		wait   time.Duration
 	}{
-		{"empty type is Never", k8s.RestartPolicy{OnFailureRetries: i32(3)}, endRunFailed, restartCounts{runFailures: 1}, false, 0},
-		{"Never after failure", k8s.RestartPolicy{Type: k8s.RestartNever}, endRunFailed, restartCounts{runFailures: 1}, false, 0},
-		{"Never after submission failure", k8s.RestartPolicy{Type: k8s.RestartNever}, endSubmissionFailed, restartCounts{submissionFailures: 1}, false, 0},
+		{"empty type is Never", job.RestartPolicy{OnFailureRetries: i32(3)}, endRunFailed, restartCounts{runFailures: 1}, false, 0},
+		{"Never after failure", job.RestartPolicy{Type: job.RestartNever}, endRunFailed, restartCounts{runFailures: 1}, false, 0},
+		{"Never after submission failure", job.RestartPolicy{Type: job.RestartNever}, endSubmissionFailed, restartCounts{submissionFailures: 1}, false, 0},
 		{"OnFailure first failure", onFailure, endRunFailed, restartCounts{runFailures: 1}, true, 10 * time.Second},
 		{"OnFailure last retry", onFailure, endRunFailed, restartCounts{runFailures: 2}, true, 10 * time.Second},
 		{"OnFailure retries used up", onFailure, endRunFailed, restartCounts{runFailures: 3}, false, 0},
@@ -36,7 +36,7 @@ func TestNextAttemptMatchesOperator(t *testing.T) {
 		{"Always after success, at once", always, endSucceeded, restartCounts{}, true, 0},
 		{"Always after failure", always, endRunFailed, restartCounts{runFailures: 50}, true, 10 * time.Second},
 		{"Always after submission failure", always, endSubmissionFailed, restartCounts{submissionFailures: 50}, true, 20 * time.Second},
-		{"Always without intervals", k8s.RestartPolicy{Type: k8s.RestartAlways}, endRunFailed, restartCounts{runFailures: 1}, true, DefaultRetryInterval},
+		{"Always without intervals", job.RestartPolicy{Type: job.RestartAlways}, endRunFailed, restartCounts{runFailures: 1}, true, DefaultRetryInterval},
 		{"render failure is final even with Always", always, endNotRetryable, restartCounts{}, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestTTL(t *testing.T) {
 		{i64(90), StateCompleted, 90 * time.Second},
 		{i64(-5), StateFailed, 0},
 	} {
-		s := k8s.JobSpec{}
+		s := job.JobSpec{}
 		s.TimeToLiveSeconds = tc.ttl
 		if got := ttlFor(s, tc.state); got != tc.want {
 			t.Errorf("ttlFor(%v, %s) = %v, want %v", tc.ttl, tc.state, got, tc.want)

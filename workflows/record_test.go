@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/kindling-dev/kindling/activities"
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
@@ -67,18 +67,18 @@ func TestRecordHistories(t *testing.T) {
 	}
 	defer w.Stop()
 
-	retry := func(s *k8s.JobSpec) {
-		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: i32(2), OnFailureRetryInterval: i64(1)}
+	retry := func(s *job.JobSpec) {
+		s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnFailureRetries: i32(2), OnFailureRetryInterval: i64(1)}
 	}
 	for _, tc := range []struct {
 		file  string
-		spec  k8s.JobSpec
+		spec  job.JobSpec
 		state string
 	}{
 		{"sparkjob-success.json", recordSpec("success"), StateCompleted},
 		{"sparkjob-oom-retry.json", recordSpec("oom", retry), StateCompleted},
 		{"sparkjob-failed-ttl.json", recordSpec("fail"), StateFailed},
-		{"sparkjob-success-ttl.json", recordSpec("success", func(s *k8s.JobSpec) { s.TimeToLiveSeconds = i64(2) }), StateCompleted},
+		{"sparkjob-success-ttl.json", recordSpec("success", func(s *job.JobSpec) { s.TimeToLiveSeconds = i64(2) }), StateCompleted},
 	} {
 		id := fmt.Sprintf("record-%s-%d", tc.file[:len(tc.file)-len(".json")], time.Now().UnixNano())
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName, tc.spec)
@@ -143,10 +143,10 @@ func recordCancel(ctx context.Context, t *testing.T, c client.Client, queue stri
 	t.Logf("sparkjob-cancelled.json: %s (%s), %d events", res.State, res.Reason, n)
 }
 
-func recordSpec(name string, mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
-	s := k8s.JobSpec{Name: "record-" + name, Namespace: "default"}
-	s.Type = k8s.TypeScala
-	s.Mode = k8s.ModeCluster
+func recordSpec(name string, mutate ...func(*job.JobSpec)) job.JobSpec {
+	s := job.JobSpec{Name: "record-" + name, Namespace: "default"}
+	s.Type = job.TypeScala
+	s.Mode = job.ModeCluster
 	s.Image = "docker.io/apache/spark:4.0.4"
 	s.MainClass = "org.apache.spark.examples.SparkPi"
 	s.MainApplicationFile = "local:///opt/spark/examples/jars/spark-examples.jar"

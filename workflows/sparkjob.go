@@ -10,7 +10,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kindling-dev/kindling/activities"
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // a names the activities for the workflow; the worker registers the real value.
@@ -74,17 +75,17 @@ var (
 	}
 )
 
-// job is one SparkJob run's state: what the status query shows and what the result returns.
-type job struct {
-	spec   k8s.JobSpec
+// jobRun is one SparkJob run's state: what the status query shows and what the result returns.
+type jobRun struct {
+	spec   job.JobSpec
 	wfID   string
 	status Status
 	result JobResult
 }
 
 // SparkJob runs one Spark application to its end. See JobResult for how it ends.
-func SparkJob(ctx workflow.Context, spec k8s.JobSpec) (JobResult, error) {
-	j := &job{
+func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
+	j := &jobRun{
 		spec:   spec,
 		wfID:   workflow.GetInfo(ctx).WorkflowExecution.ID,
 		status: Status{State: StateRunning, Stage: StageValidating},
@@ -224,7 +225,7 @@ const endCancelled attemptEnd = -1
 // attempt is one attempt's record while the workflow runs.
 type attempt struct {
 	n        int
-	rendered k8s.Rendered
+	rendered render.Rendered
 	outcome  activities.SuperviseOutput
 	result   AttemptResult
 	end      attemptEnd
@@ -232,7 +233,7 @@ type attempt struct {
 }
 
 // runAttempt renders, creates and supervises one attempt; it never cleans up.
-func (j *job) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhead int64) *attempt {
+func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhead int64) *attempt {
 	at := &attempt{n: n, result: AttemptResult{Attempt: n, StartedAt: workflow.Now(ctx)}}
 	j.status = Status{State: StateRunning, Stage: StageRendering, Attempt: n, LastReason: j.status.LastReason}
 	done := func(end attemptEnd, reason string) *attempt {
@@ -252,7 +253,7 @@ func (j *job) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhe
 
 	var r activities.RenderOutput
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, renderOptions), a.Render,
-		activities.RenderInput{Spec: j.spec, Options: k8s.RenderOptions{
+		activities.RenderInput{Spec: j.spec, Options: render.Options{
 			WorkflowID:                j.wfID,
 			Attempt:                   n,
 			DriverMemoryOverheadMiB:   driverOverhead,
@@ -301,8 +302,8 @@ func (j *job) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhe
 			AppID:            r.Rendered.AppID,
 			DriverPod:        at.result.DriverPod,
 			DriverUID:        c.DriverUID,
-			StartTimeout:     k8s.SettingDuration(&j.spec, k8s.ConfDriverStartTimeout, DriverStartTimeout),
-			ImagePullTimeout: k8s.SettingDuration(&j.spec, k8s.ConfImagePullTimeout, ImagePullTimeout),
+			StartTimeout:     job.SettingDuration(&j.spec, job.ConfDriverStartTimeout, DriverStartTimeout),
+			ImagePullTimeout: job.SettingDuration(&j.spec, job.ConfImagePullTimeout, ImagePullTimeout),
 		}).Get(ctx, &s)
 	if err != nil {
 		if cancelled(ctx, err) {
@@ -327,7 +328,7 @@ func (j *job) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhe
 }
 
 // cleanupInput names everything one attempt created.
-func (j *job) cleanupInput(at *attempt) activities.CleanupInput {
+func (j *jobRun) cleanupInput(at *attempt) activities.CleanupInput {
 	ns := at.rendered.Namespace
 	if ns == "" {
 		ns = j.spec.Namespace
@@ -335,13 +336,13 @@ func (j *job) cleanupInput(at *attempt) activities.CleanupInput {
 	return activities.CleanupInput{
 		Namespace: ns,
 		DriverPod: at.result.DriverPod,
-		Selector:  fmt.Sprintf("%s=%s,%s=%d", k8s.LabelRun, k8s.RunLabel(j.wfID), k8s.LabelAttempt, at.n),
+		Selector:  fmt.Sprintf("%s=%s,%s=%d", job.LabelRun, job.RunLabel(j.wfID), job.LabelAttempt, at.n),
 	}
 }
 
 // cleanup deletes an attempt's objects now, on a disconnected context so it also runs after
 // the workflow was cancelled. A failure is logged: the job's state is the application's.
-func (j *job) cleanup(ctx workflow.Context, at *attempt) {
+func (j *jobRun) cleanup(ctx workflow.Context, at *attempt) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), a.Cleanup, j.cleanupInput(at)).Get(dctx, nil)
@@ -352,7 +353,7 @@ func (j *job) cleanup(ctx workflow.Context, at *attempt) {
 
 // cleanupLater starts CleanupAfter for the attempt and returns once the child has started, so
 // the result does not wait for the TTL. False: it could not start; clean up now instead.
-func (j *job) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration) bool {
+func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration) bool {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        CleanupWorkflowID(workflow.GetInfo(ctx).WorkflowExecution.RunID),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
@@ -368,7 +369,7 @@ func (j *job) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration)
 }
 
 // finish records the job's end and returns what SparkJob returns.
-func (j *job) finish(ctx workflow.Context, state, reason string) (JobResult, error) {
+func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, error) {
 	j.result.State, j.result.Reason = state, reason
 	j.status.State, j.status.Stage = state, StageDone
 	if reason != "" {
@@ -381,8 +382,10 @@ func (j *job) finish(ctx workflow.Context, state, reason string) (JobResult, err
 	return j.result, nil
 }
 
-// upsert sets search attributes; a failure (say, one not registered) must not fail the job.
-func (j *job) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+// upsert sets search attributes. The call only records a command and fails only on a
+// malformed update: an attribute the namespace has not registered is refused by the server
+// when the workflow task completes, and that task is retried until it is registered.
+func (j *jobRun) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
 	}

@@ -19,7 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kindling-dev/kindling/activities"
-	"github.com/kindling-dev/kindling/k8s"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // Overheads the fake renderer computes when the workflow does not set them (Spark's 384MiB floor).
@@ -34,7 +35,7 @@ type cluster struct {
 	env *testsuite.TestWorkflowEnvironment
 
 	mu       sync.Mutex
-	renders  []k8s.RenderOptions
+	renders  []render.Options
 	creates  []string // driver pod names
 	cleanups []cleanupCall
 	// supervise[i] is attempt i+1's outcome; the last one repeats.
@@ -54,9 +55,9 @@ type cleanupCall struct {
 	at time.Time
 }
 
-func spec(mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
-	s := k8s.JobSpec{Name: "spark-pi", Namespace: "jobs"}
-	s.Type = k8s.TypeScala
+func spec(mutate ...func(*job.JobSpec)) job.JobSpec {
+	s := job.JobSpec{Name: "spark-pi", Namespace: "jobs"}
+	s.Type = job.TypeScala
 	s.Image = "spark:3.5.1"
 	s.MainApplicationFile = "local:///opt/spark/examples/jars/spark-examples.jar"
 	for _, m := range mutate {
@@ -65,14 +66,14 @@ func spec(mutate ...func(*k8s.JobSpec)) k8s.JobSpec {
 	return s
 }
 
-func onFailure(retries int32, intervalSec int64) func(*k8s.JobSpec) {
-	return func(s *k8s.JobSpec) {
-		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: &retries, OnFailureRetryInterval: &intervalSec}
+func onFailure(retries int32, intervalSec int64) func(*job.JobSpec) {
+	return func(s *job.JobSpec) {
+		s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnFailureRetries: &retries, OnFailureRetryInterval: &intervalSec}
 	}
 }
 
-func ttl(seconds int64) func(*k8s.JobSpec) {
-	return func(s *k8s.JobSpec) { s.TimeToLiveSeconds = &seconds }
+func ttl(seconds int64) func(*job.JobSpec) {
+	return func(s *job.JobSpec) { s.TimeToLiveSeconds = &seconds }
 }
 
 func succeeded() activities.SuperviseOutput {
@@ -138,7 +139,7 @@ func (c *cluster) render(_ context.Context, in activities.RenderInput) (activiti
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.renders = append(c.renders, in.Options)
-	names := k8s.MakeNames(in.Spec.Name, in.Options.WorkflowID, in.Options.Attempt)
+	names := job.MakeNames(in.Spec.Name, in.Options.WorkflowID, in.Options.Attempt)
 	drv, exe := in.Options.DriverMemoryOverheadMiB, in.Options.ExecutorMemoryOverheadMiB
 	if drv == 0 {
 		drv = defaultOverheadMiB
@@ -146,7 +147,7 @@ func (c *cluster) render(_ context.Context, in activities.RenderInput) (activiti
 	if exe == 0 {
 		exe = defaultOverheadMiB
 	}
-	return activities.RenderOutput{Rendered: k8s.Rendered{
+	return activities.RenderOutput{Rendered: render.Rendered{
 		Names: names, AppID: names.AppID, Namespace: in.Spec.Namespace,
 		DriverPod:       &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: names.DriverPod, Namespace: in.Spec.Namespace}},
 		DriverMemoryMiB: heapMiB + drv, DriverMemoryOverheadMiB: drv,
@@ -186,7 +187,7 @@ func (c *cluster) cleanup(_ context.Context, in activities.CleanupInput) error {
 }
 
 // run executes SparkJob and returns its result, or the CANCELLED result a CanceledError carries.
-func (c *cluster) run(t *testing.T, s k8s.JobSpec) JobResult {
+func (c *cluster) run(t *testing.T, s job.JobSpec) JobResult {
 	t.Helper()
 	c.start(WorkflowName, s)
 	require.True(t, c.env.IsWorkflowCompleted())
@@ -224,14 +225,14 @@ func TestOneAttemptSucceeds(t *testing.T) {
 	require.Equal(t, activities.OutcomeSucceeded, at.Outcome)
 	require.Equal(t, "1408Mi", at.DriverMemory)
 	require.EqualValues(t, defaultOverheadMiB, at.DriverMemoryOverheadMiB)
-	require.Equal(t, k8s.AppID(testWorkflowID, 1), res.AppID)
+	require.Equal(t, job.AppID(testWorkflowID, 1), res.AppID)
 	require.Equal(t, res.AppID, at.AppID)
 	require.NotEmpty(t, at.DriverPod)
 	require.Equal(t, []activities.Dependency{{URI: spec().MainApplicationFile, Kind: "mainApplicationFile"}}, res.Dependencies)
 	// Cleanup ran before the result, once, for this attempt's objects (TTL 0 on success).
 	require.Equal(t, []string{at.DriverPod}, c.cleanedPods())
 	require.Equal(t, "jobs", c.cleanups[0].in.Namespace)
-	require.Equal(t, k8s.LabelRun+"="+k8s.RunLabel(testWorkflowID)+","+k8s.LabelAttempt+"=1", c.cleanups[0].in.Selector)
+	require.Equal(t, job.LabelRun+"="+job.RunLabel(testWorkflowID)+","+job.LabelAttempt+"=1", c.cleanups[0].in.Selector)
 	c.env.AssertWorkflowNotCalled(t, CleanupAfterWorkflowName, mock.Anything, mock.Anything)
 
 	// The UI finds the job by name, namespace, app id, attempt and final state.
@@ -296,8 +297,8 @@ func TestSubmissionFailureRetriesWithFreshNames(t *testing.T) {
 	boom := temporal.NewNonRetryableApplicationError("create driver pod: quota exceeded", activities.ErrSubmission, nil)
 	c.createErr = []error{boom, boom, boom, boom}
 	subRetries, subInterval := int32(2), int64(7)
-	s := spec(func(s *k8s.JobSpec) {
-		s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure,
+	s := spec(func(s *job.JobSpec) {
+		s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure,
 			OnSubmissionFailureRetries: &subRetries, OnSubmissionFailureRetryInterval: &subInterval}
 	}, ttl(0))
 
@@ -383,21 +384,21 @@ func TestRestartPolicy(t *testing.T) {
 	three := int32(3)
 	for _, tc := range []struct {
 		name     string
-		policy   func(*k8s.JobSpec)
+		policy   func(*job.JobSpec)
 		runs     []activities.SuperviseOutput
 		attempts int
 		state    string
 		gap      time.Duration
 	}{
-		{"Never stops after a failure", func(*k8s.JobSpec) {}, []activities.SuperviseOutput{failed(1)}, 1, StateFailed, 0},
+		{"Never stops after a failure", func(*job.JobSpec) {}, []activities.SuperviseOutput{failed(1)}, 1, StateFailed, 0},
 		{"OnFailure retries up to onFailureRetries", onFailure(2, 30), []activities.SuperviseOutput{failed(1)}, 3, StateFailed, 30 * time.Second},
 		{"OnFailure stops at the first success", onFailure(5, 10), []activities.SuperviseOutput{failed(1), succeeded()}, 2, StateCompleted, 10 * time.Second},
 		{"OnFailure does not rerun a success", onFailure(5, 10), []activities.SuperviseOutput{succeeded()}, 1, StateCompleted, 0},
-		{"OnFailure without onFailureRetries does not retry", func(s *k8s.JobSpec) {
-			s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnSubmissionFailureRetries: &three}
+		{"OnFailure without onFailureRetries does not retry", func(s *job.JobSpec) {
+			s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnSubmissionFailureRetries: &three}
 		}, []activities.SuperviseOutput{failed(1)}, 1, StateFailed, 0},
-		{"OnFailure without an interval waits the operator's default", func(s *k8s.JobSpec) {
-			s.RestartPolicy = k8s.RestartPolicy{Type: k8s.RestartOnFailure, OnFailureRetries: &three}
+		{"OnFailure without an interval waits the operator's default", func(s *job.JobSpec) {
+			s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnFailureRetries: &three}
 		}, []activities.SuperviseOutput{failed(1), succeeded()}, 2, StateCompleted, DefaultRetryInterval},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -428,7 +429,7 @@ func TestRestartAlwaysRerunsSuccessUntilCancelled(t *testing.T) {
 	c.superviseAfter = time.Minute
 	c.env.RegisterDelayedCallback(c.env.CancelWorkflow, 150*time.Second)
 
-	res := c.run(t, spec(func(s *k8s.JobSpec) { s.RestartPolicy.Type = k8s.RestartAlways }))
+	res := c.run(t, spec(func(s *job.JobSpec) { s.RestartPolicy.Type = job.RestartAlways }))
 
 	require.Equal(t, StateCancelled, res.State)
 	require.Len(t, res.Attempts, 3, "attempts start at 0s, 60s and 120s; the cancel comes at 150s")
@@ -564,7 +565,7 @@ func TestCleanupAfterDeletesOnceTTLEnds(t *testing.T) {
 	require.Equal(t, StateFailed, res.State)
 	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
 	require.GreaterOrEqual(t, c.cleanups[0].at.Sub(childStarted), DefaultFailureTTL)
-	require.Contains(t, c.cleanups[0].in.Selector, k8s.LabelAttempt+"=1")
+	require.Contains(t, c.cleanups[0].in.Selector, job.LabelAttempt+"=1")
 }
 
 func TestExplicitTTLAppliesToSuccess(t *testing.T) {

@@ -1,0 +1,290 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// Outcomes of one attempt, as Classify names them.
+const (
+	OutcomeSucceeded     = "Succeeded"
+	OutcomeAppFailed     = "AppFailed" // driver exited non-zero
+	OutcomeOOMKilled     = "OOMKilled" // driver container OOMKilled (137)
+	OutcomeEvicted       = "Evicted"
+	OutcomeImagePull     = "ImagePullFailed"
+	OutcomeMissingConfig = "MissingConfig" // a ConfigMap or Secret the pod mounts is missing
+	OutcomeUnschedulable = "Unschedulable"
+	OutcomeDriverDeleted = "DriverDeleted"
+)
+
+// Limits bound how long a driver may wait before its attempt fails.
+type Limits struct {
+	StartTimeout     time.Duration // unscheduled
+	ImagePullTimeout time.Duration // waiting on its image
+}
+
+// Progress is the compact state of an attempt while it runs: what a supervisor reports, and
+// resumes from after a restart.
+type Progress struct {
+	DriverPhase       string
+	ExecutorsRunning  int
+	ExecutorsPending  int
+	ExecutorsFailed   int
+	PendingSince      time.Time
+	ImageWaitingSince time.Time
+	LastReason        string
+}
+
+// Ending is how an attempt ended and why, in words a person understands.
+type Ending struct {
+	Outcome  string // one of Outcome*
+	Reason   string // for a person: "app failed with exit code 3", …
+	ExitCode int32
+	// Executor OOMKills seen during the attempt (the next attempt raises executor memory).
+	ExecutorOOMKills int
+	Progress         Progress
+}
+
+// Classify reads the driver and its executors and says whether the attempt has ended and
+// why. It updates prog (counts, timers) in place. Pure: tests drive it with pods.
+func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Progress, lim Limits) (Ending, bool) {
+	prog.DriverPhase = string(driver.Status.Phase)
+	prog.ExecutorsRunning, prog.ExecutorsPending = 0, 0
+	failed, oom := 0, 0
+	for _, e := range execs {
+		switch e.Status.Phase {
+		case corev1.PodRunning:
+			if t := terminatedNonZero(e); t != nil {
+				failed++
+				if t.Reason == "OOMKilled" {
+					oom++
+				}
+			} else {
+				prog.ExecutorsRunning++
+			}
+		case corev1.PodPending:
+			prog.ExecutorsPending++
+		case corev1.PodFailed:
+			failed++
+			if t := sparkContainerTerminated(e, ""); t != nil && t.Reason == "OOMKilled" {
+				oom++
+			}
+		}
+	}
+	// Executors are deleted as they fail or when the app ends; keep the highest count seen.
+	if failed > prog.ExecutorsFailed {
+		prog.ExecutorsFailed = failed
+	}
+	out := func(outcome, reason string, code int32) (Ending, bool) {
+		prog.LastReason = reason
+		return Ending{Outcome: outcome, Reason: reason, ExitCode: code, ExecutorOOMKills: oom, Progress: *prog}, true
+	}
+
+	if driver.DeletionTimestamp != nil && driver.Status.Phase != corev1.PodSucceeded && driver.Status.Phase != corev1.PodFailed {
+		return out(OutcomeDriverDeleted, "driver pod "+driver.Name+" is being deleted", 0)
+	}
+	switch driver.Status.Phase {
+	case corev1.PodSucceeded:
+		return out(OutcomeSucceeded, "succeeded", 0)
+	case corev1.PodFailed:
+		if driver.Status.Reason == "Evicted" {
+			return out(OutcomeEvicted, "driver pod was evicted: "+driver.Status.Message, 0)
+		}
+		t := sparkContainerTerminated(driver, job.DriverContainerName)
+		if t == nil {
+			msg := driver.Status.Message
+			if msg == "" {
+				msg = driver.Status.Reason
+			}
+			return out(OutcomeAppFailed, "driver pod failed: "+msg, 0)
+		}
+		if t.Reason == "OOMKilled" {
+			return out(OutcomeOOMKilled, fmt.Sprintf("driver was OOMKilled (exit code %d): its memory limit is too low", t.ExitCode), t.ExitCode)
+		}
+		return out(OutcomeAppFailed, fmt.Sprintf("app failed with exit code %d%s", t.ExitCode, reasonSuffix(t)), t.ExitCode)
+	case corev1.PodPending:
+		if prog.PendingSince.IsZero() {
+			prog.PendingSince = now
+		}
+		if w := waitingReason(driver); w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
+				if prog.ImageWaitingSince.IsZero() {
+					prog.ImageWaitingSince = now
+				}
+				prog.LastReason = fmt.Sprintf("%s: %s", w.Reason, w.Message)
+				if w.Reason == "InvalidImageName" || now.Sub(prog.ImageWaitingSince) >= lim.ImagePullTimeout {
+					return out(OutcomeImagePull, fmt.Sprintf("image %s cannot be pulled (%s for %s)",
+						containerImage(driver), w.Reason, now.Sub(prog.ImageWaitingSince).Round(time.Second)), 0)
+				}
+			case "CreateContainerConfigError":
+				return out(OutcomeMissingConfig, "driver cannot start: "+w.Message, 0)
+			}
+		}
+		if c := scheduledCondition(driver); c != nil && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			prog.LastReason = "unschedulable: " + c.Message
+			if now.Sub(prog.PendingSince) >= lim.StartTimeout {
+				return out(OutcomeUnschedulable, fmt.Sprintf("driver pod could not be scheduled for %s: %s",
+					now.Sub(prog.PendingSince).Round(time.Second), c.Message), 0)
+			}
+		}
+	case corev1.PodRunning:
+		prog.PendingSince, prog.ImageWaitingSince = time.Time{}, time.Time{}
+		prog.LastReason = "" // the phase and executor counts say it all
+	}
+	return Ending{}, false
+}
+
+func reasonSuffix(t *corev1.ContainerStateTerminated) string {
+	if t.Message != "" {
+		return ": " + t.Message
+	}
+	if t.Reason != "" && t.Reason != "Error" {
+		return " (" + t.Reason + ")"
+	}
+	return ""
+}
+
+// sparkContainerTerminated finds the Spark container's termination (by name, else the first).
+func sparkContainerTerminated(p *corev1.Pod, name string) *corev1.ContainerStateTerminated {
+	var first *corev1.ContainerStateTerminated
+	for i, cs := range p.Status.ContainerStatuses {
+		t := cs.State.Terminated
+		if t == nil {
+			t = cs.LastTerminationState.Terminated
+		}
+		if name != "" && cs.Name == name {
+			return t
+		}
+		if i == 0 {
+			first = t
+		}
+	}
+	return first
+}
+
+func terminatedNonZero(p *corev1.Pod) *corev1.ContainerStateTerminated {
+	for _, cs := range p.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+			return t
+		}
+	}
+	return nil
+}
+
+func waitingReason(p *corev1.Pod) *corev1.ContainerStateWaiting {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" && w.Reason != "PodInitializing" {
+			return w
+		}
+	}
+	return nil
+}
+
+func scheduledCondition(p *corev1.Pod) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodScheduled {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func containerImage(p *corev1.Pod) string {
+	for _, c := range p.Spec.Containers {
+		if c.Name == job.DriverContainerName {
+			return c.Image
+		}
+	}
+	if len(p.Spec.Containers) > 0 {
+		return p.Spec.Containers[0].Image
+	}
+	return ""
+}
+
+// DriverGone reads the driver from the API server, never from the cache: only a fresh
+// NotFound (or a different pod under the name) proves it is gone.
+func DriverGone(ctx context.Context, kube kubernetes.Interface, namespace, name, uid string) (bool, error) {
+	p, err := kube.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return uid != "" && string(p.UID) != uid, nil
+}
+
+// MissingConfig names the ConfigMaps and Secrets a pod mounts or reads that do not exist.
+func MissingConfig(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) string {
+	var missing []string
+	check := func(kind, name string, optional *bool) {
+		if name == "" || (optional != nil && *optional) {
+			return
+		}
+		var err error
+		if kind == "ConfigMap" {
+			_, err = kube.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+		} else {
+			_, err = kube.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+		}
+		if apierrors.IsNotFound(err) {
+			missing = append(missing, kind+" "+name)
+		}
+	}
+	for _, v := range pod.Spec.Volumes {
+		if v.ConfigMap != nil {
+			check("ConfigMap", v.ConfigMap.Name, v.ConfigMap.Optional)
+		}
+		if v.Secret != nil {
+			check("Secret", v.Secret.SecretName, v.Secret.Optional)
+		}
+	}
+	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		for _, e := range c.EnvFrom {
+			if e.ConfigMapRef != nil {
+				check("ConfigMap", e.ConfigMapRef.Name, e.ConfigMapRef.Optional)
+			}
+			if e.SecretRef != nil {
+				check("Secret", e.SecretRef.Name, e.SecretRef.Optional)
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				continue
+			}
+			if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
+				check("ConfigMap", r.Name, r.Optional)
+			}
+			if r := e.ValueFrom.SecretKeyRef; r != nil {
+				check("Secret", r.Name, r.Optional)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("driver pod %s cannot start: %s not found in namespace %s",
+		pod.Name, strings.Join(dedupe(missing), ", "), pod.Namespace)
+}
+
+func dedupe(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

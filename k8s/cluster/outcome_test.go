@@ -1,0 +1,132 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func driverPod(phase corev1.PodPhase, mutate ...func(*corev1.Pod)) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: "default"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark:4"}}},
+		Status:     corev1.PodStatus{Phase: phase},
+	}
+	for _, m := range mutate {
+		m(p)
+	}
+	return p
+}
+
+func terminated(code int32, reason string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-driver",
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason}}}}
+	}
+}
+
+func waiting(reason, msg string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-driver",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}}}
+	}
+}
+
+func executor(phase corev1.PodPhase, mutate ...func(*corev1.Pod)) *corev1.Pod {
+	p := driverPod(phase, mutate...)
+	p.Name = "pi-exec-1"
+	return p
+}
+
+func TestClassifyEndsAttemptWithAReasonAPersonUnderstands(t *testing.T) {
+	in := Limits{StartTimeout: 10 * time.Minute, ImagePullTimeout: 2 * time.Minute}
+	cases := []struct {
+		name        string
+		driver      *corev1.Pod
+		execs       []*corev1.Pod
+		elapsed     time.Duration // since the first look
+		wantDone    bool
+		wantOutcome string
+		wantReason  string
+		wantCode    int32
+	}{
+		{name: "succeeded", driver: driverPod(corev1.PodSucceeded, terminated(0, "Completed")),
+			wantDone: true, wantOutcome: OutcomeSucceeded, wantReason: "succeeded"},
+		{name: "app exit code", driver: driverPod(corev1.PodFailed, terminated(3, "Error")),
+			wantDone: true, wantOutcome: OutcomeAppFailed, wantReason: "app failed with exit code 3", wantCode: 3},
+		{name: "oom killed", driver: driverPod(corev1.PodFailed, terminated(137, "OOMKilled")),
+			wantDone: true, wantOutcome: OutcomeOOMKilled, wantReason: "driver was OOMKilled (exit code 137)", wantCode: 137},
+		{name: "evicted", driver: driverPod(corev1.PodFailed, func(p *corev1.Pod) {
+			p.Status.Reason, p.Status.Message = "Evicted", "The node was low on resource: memory."
+		}), wantDone: true, wantOutcome: OutcomeEvicted, wantReason: "driver pod was evicted: The node was low on resource: memory."},
+		{name: "image pull within bound keeps waiting", driver: driverPod(corev1.PodPending, waiting("ImagePullBackOff", "Back-off pulling image")),
+			elapsed: time.Minute},
+		{name: "image pull past bound fails", driver: driverPod(corev1.PodPending, waiting("ErrImagePull", "not found")),
+			elapsed: 2 * time.Minute, wantDone: true, wantOutcome: OutcomeImagePull, wantReason: "image spark:4 cannot be pulled (ErrImagePull for 2m0s)"},
+		{name: "invalid image name fails at once", driver: driverPod(corev1.PodPending, waiting("InvalidImageName", "bad")),
+			wantDone: true, wantOutcome: OutcomeImagePull},
+		{name: "missing secret key", driver: driverPod(corev1.PodPending, waiting("CreateContainerConfigError", `secret "db" not found`)),
+			wantDone: true, wantOutcome: OutcomeMissingConfig, wantReason: `driver cannot start: secret "db" not found`},
+		{name: "unschedulable within start timeout waits", elapsed: 9 * time.Minute, driver: driverPod(corev1.PodPending, unschedulable)},
+		{name: "unschedulable past start timeout fails", elapsed: 10 * time.Minute, driver: driverPod(corev1.PodPending, unschedulable),
+			wantDone: true, wantOutcome: OutcomeUnschedulable, wantReason: "driver pod could not be scheduled for 10m0s: 0/3 nodes are available: 3 Insufficient memory."},
+		{name: "running with executors", driver: driverPod(corev1.PodRunning),
+			execs: []*corev1.Pod{executor(corev1.PodRunning), executor(corev1.PodPending), executor(corev1.PodFailed, terminated(137, "OOMKilled"))}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var prog Progress
+			// A first look starts the clocks; the second comes tc.elapsed later.
+			if _, done := Classify(tc.driver, tc.execs, t0, &prog, in); done && tc.elapsed > 0 {
+				t.Fatalf("ended at the first look, want it to wait %s", tc.elapsed)
+			}
+			out, done := Classify(tc.driver, tc.execs, t0.Add(tc.elapsed), &prog, in)
+			if done != tc.wantDone {
+				t.Fatalf("done = %v, want %v (out %+v)", done, tc.wantDone, out)
+			}
+			if !done {
+				return
+			}
+			if out.Outcome != tc.wantOutcome {
+				t.Errorf("outcome = %q, want %q", out.Outcome, tc.wantOutcome)
+			}
+			if !strings.HasPrefix(out.Reason, tc.wantReason) {
+				t.Errorf("reason = %q, want it to start with %q", out.Reason, tc.wantReason)
+			}
+			if out.ExitCode != tc.wantCode {
+				t.Errorf("exit code = %d, want %d", out.ExitCode, tc.wantCode)
+			}
+		})
+	}
+}
+
+func unschedulable(p *corev1.Pod) {
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient memory."}}
+}
+
+func TestClassifyCountsExecutorsAndTheirOOMKills(t *testing.T) {
+	var prog Progress
+	execs := []*corev1.Pod{
+		executor(corev1.PodRunning), executor(corev1.PodRunning), executor(corev1.PodPending),
+		executor(corev1.PodFailed, terminated(137, "OOMKilled")),
+	}
+	Classify(driverPod(corev1.PodRunning), execs, t0, &prog, Limits{})
+	if prog.ExecutorsRunning != 2 || prog.ExecutorsPending != 1 || prog.ExecutorsFailed != 1 {
+		t.Fatalf("counts running/pending/failed = %d/%d/%d, want 2/1/1", prog.ExecutorsRunning, prog.ExecutorsPending, prog.ExecutorsFailed)
+	}
+	// The failed executor is deleted; the count of failures seen must not go back down.
+	out, done := Classify(driverPod(corev1.PodFailed, terminated(1, "Error")), execs[:3], t0, &prog, Limits{})
+	if !done || out.Progress.ExecutorsFailed != 1 {
+		t.Fatalf("after the failed executor went away: done=%v failed=%d, want true, 1", done, out.Progress.ExecutorsFailed)
+	}
+	out, _ = Classify(driverPod(corev1.PodFailed, terminated(1, "Error")), execs, t0, &prog, Limits{})
+	if out.ExecutorOOMKills != 1 {
+		t.Fatalf("executor OOM kills = %d, want 1", out.ExecutorOOMKills)
+	}
+}

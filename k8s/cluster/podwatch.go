@@ -1,0 +1,153 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// PodWatch is the one pod informer a worker shares between all the jobs it supervises:
+// it follows every pod that carries Spark's app label, so a thousand jobs cost one watch,
+// not a thousand. Supervisors read its cache and subscribe to wake-ups for their app.
+type PodWatch struct {
+	lister   listersv1.PodLister
+	informer cache.SharedIndexInformer
+	factory  informers.SharedInformerFactory
+
+	mu   sync.Mutex
+	subs map[string]map[chan struct{}]struct{} // app id → wake-up channels
+}
+
+const byAppIndex = "spark-app-selector"
+
+// NewPodWatch builds the informer over namespace ("" = all), selecting pods with a
+// spark-app-selector label. Every resync the informer replays its cached pods as updates,
+// which wakes every supervisor for a look; it reads nothing new from the API server (the
+// watch itself re-lists when it breaks).
+func NewPodWatch(cs kubernetes.Interface, namespace string, resync time.Duration) (*PodWatch, error) {
+	factory := informers.NewSharedInformerFactoryWithOptions(cs, resync,
+		informers.WithNamespace(namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = job.LabelSparkAppID }),
+	)
+	inf := factory.Core().V1().Pods()
+	w := &PodWatch{
+		lister:   inf.Lister(),
+		informer: inf.Informer(),
+		factory:  factory,
+		subs:     map[string]map[chan struct{}]struct{}{},
+	}
+	if err := w.informer.AddIndexers(cache.Indexers{byAppIndex: func(obj any) ([]string, error) {
+		p, ok := obj.(*corev1.Pod)
+		if !ok {
+			return nil, nil
+		}
+		return []string{p.Namespace + "/" + p.Labels[job.LabelSparkAppID]}, nil
+	}}); err != nil {
+		return nil, fmt.Errorf("add pod index: %w", err)
+	}
+	notify := func(obj any) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		if p, ok := obj.(*corev1.Pod); ok {
+			w.wake(p.Namespace + "/" + p.Labels[job.LabelSparkAppID])
+		}
+	}
+	if _, err := w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    notify,
+		UpdateFunc: func(_, obj any) { notify(obj) },
+		DeleteFunc: notify,
+	}); err != nil {
+		return nil, fmt.Errorf("add pod handler: %w", err)
+	}
+	return w, nil
+}
+
+// Start runs the informer until run ends, and waits (until wait ends) for its first full list.
+func (w *PodWatch) Start(run, wait context.Context) error {
+	w.factory.Start(run.Done())
+	if !cache.WaitForCacheSync(wait.Done(), w.informer.HasSynced) {
+		return fmt.Errorf("pod watch: cache did not sync: %w", wait.Err())
+	}
+	return nil
+}
+
+// Pod returns the cached pod, or nil when the cache has none. A nil is not proof the pod
+// is gone: callers confirm with a fresh read from the API server.
+func (w *PodWatch) Pod(namespace, name string) *corev1.Pod {
+	p, err := w.lister.Pods(namespace).Get(name)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// AppPods returns the cached pods of one Spark application, driver and executors.
+func (w *PodWatch) AppPods(namespace, appID string) []*corev1.Pod {
+	objs, err := w.informer.GetIndexer().ByIndex(byAppIndex, namespace+"/"+appID)
+	if err != nil {
+		return nil
+	}
+	pods := make([]*corev1.Pod, 0, len(objs))
+	for _, o := range objs {
+		if p, ok := o.(*corev1.Pod); ok {
+			pods = append(pods, p)
+		}
+	}
+	return pods
+}
+
+// Executors returns the cached executor pods of an application.
+func (w *PodWatch) Executors(namespace, appID string) []*corev1.Pod {
+	sel := labels.SelectorFromSet(labels.Set{job.LabelSparkAppID: appID, job.LabelSparkRole: job.SparkRoleExecutor})
+	var out []*corev1.Pod
+	for _, p := range w.AppPods(namespace, appID) {
+		if sel.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Subscribe returns a channel that receives (without blocking the informer) whenever a
+// pod of the application changes; call the returned func to stop.
+func (w *PodWatch) Subscribe(namespace, appID string) (<-chan struct{}, func()) {
+	key := namespace + "/" + appID
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.subs[key] == nil {
+		w.subs[key] = map[chan struct{}]struct{}{}
+	}
+	w.subs[key][ch] = struct{}{}
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		delete(w.subs[key], ch)
+		if len(w.subs[key]) == 0 {
+			delete(w.subs, key)
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *PodWatch) wake(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.subs[key] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}

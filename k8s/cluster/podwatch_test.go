@@ -1,0 +1,107 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+func sparkPod(name, appID, role string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "jobs",
+		Labels: map[string]string{job.LabelSparkAppID: appID, job.LabelSparkRole: role}}}
+}
+
+// One informer serves every job: each supervisor sees its own app's pods and is woken by
+// their changes only.
+func TestPodWatchIndexesByAppAndWakesOnlyThatApp(t *testing.T) {
+	cs := fake.NewClientset(
+		sparkPod("a-driver", "spark-a", job.SparkRoleDriver),
+		sparkPod("a-exec-1", "spark-a", job.SparkRoleExecutor),
+		sparkPod("b-driver", "spark-b", job.SparkRoleDriver),
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "not-spark", Namespace: "jobs"}},
+	)
+	w, err := NewPodWatch(cs, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	if err := w.Start(ctx, wait); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(w.AppPods("jobs", "spark-a")); got != 2 {
+		t.Errorf("app a has %d pods in the cache, want 2", got)
+	}
+	if got := w.Executors("jobs", "spark-a"); len(got) != 1 || got[0].Name != "a-exec-1" {
+		t.Errorf("app a executors = %v, want [a-exec-1]", got)
+	}
+	if w.Pod("jobs", "not-spark") != nil {
+		t.Error("a pod without Spark's app label is in the cache; the watch should not carry it")
+	}
+
+	wakeA, stopA := w.Subscribe("jobs", "spark-a")
+	defer stopA()
+	wakeB, stopB := w.Subscribe("jobs", "spark-b")
+	defer stopB()
+	if _, err := cs.CoreV1().Pods("jobs").Create(ctx, sparkPod("a-exec-2", "spark-a", job.SparkRoleExecutor), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wakeA:
+	case <-time.After(5 * time.Second):
+		t.Fatal("app a's supervisor was not woken by its new executor")
+	}
+	select {
+	case <-wakeB:
+		t.Error("app b's supervisor was woken by app a's executor")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// BenchmarkPodWatchLook is one supervisor's look at its app (driver and executors) while
+// the worker follows 1 or 1000 jobs. The index keeps a look's cost flat: compare the two
+// sub-benchmarks' ns/op in the same run.
+func BenchmarkPodWatchLook(b *testing.B) {
+	for _, jobs := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) {
+			cs := fake.NewClientset()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for j := 0; j < jobs; j++ {
+				app := fmt.Sprintf("spark-%032d", j)
+				for _, p := range []*corev1.Pod{
+					sparkPod(fmt.Sprintf("j%d-driver", j), app, job.SparkRoleDriver),
+					sparkPod(fmt.Sprintf("j%d-exec-1", j), app, job.SparkRoleExecutor),
+					sparkPod(fmt.Sprintf("j%d-exec-2", j), app, job.SparkRoleExecutor),
+				} {
+					if _, err := cs.CoreV1().Pods("jobs").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			w, err := NewPodWatch(cs, "", time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Start(ctx, ctx); err != nil {
+				b.Fatal(err)
+			}
+			app := fmt.Sprintf("spark-%032d", jobs/2)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if w.Pod("jobs", fmt.Sprintf("j%d-driver", jobs/2)) == nil || len(w.Executors("jobs", app)) != 2 {
+					b.Fatal("the app's pods are not in the cache")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,43 @@
+package job
+
+import "k8s.io/utils/ptr"
+
+// Default fills in what the Spark operator defaults, leaving every set field alone. A value
+// the user gave through sparkConf (spark.driver.memory, …) is not shadowed by a default.
+func Default(s *JobSpec) {
+	if s.Namespace == "" {
+		s.Namespace = "default"
+	}
+	if s.Type == "" {
+		s.Type = TypeScala
+	}
+	if s.Mode == "" {
+		s.Mode = ModeCluster
+	}
+	if s.RestartPolicy.Type == "" {
+		s.RestartPolicy.Type = RestartNever
+	}
+	if s.RestartPolicy.Type != RestartNever {
+		// The operator's defaulter: five seconds between retries unless told otherwise.
+		if s.RestartPolicy.OnFailureRetryInterval == nil {
+			s.RestartPolicy.OnFailureRetryInterval = ptr.To(int64(5))
+		}
+		if s.RestartPolicy.OnSubmissionFailureRetryInterval == nil {
+			s.RestartPolicy.OnSubmissionFailureRetryInterval = ptr.To(int64(5))
+		}
+	}
+	defaultPod(&s.Driver.SparkPodSpec, s.SparkConf, "driver")
+	defaultPod(&s.Executor.SparkPodSpec, s.SparkConf, "executor")
+	if s.Executor.Instances == nil && s.SparkConf["spark.executor.instances"] == "" {
+		s.Executor.Instances = ptr.To(int32(1))
+	}
+}
+
+func defaultPod(p *SparkPodSpec, conf map[string]string, role string) {
+	if p.Cores == nil && conf["spark."+role+".cores"] == "" {
+		p.Cores = ptr.To(int32(1))
+	}
+	if p.Memory == "" && conf["spark."+role+".memory"] == "" {
+		p.Memory = DefaultMemory
+	}
+}

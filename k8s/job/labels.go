@@ -1,0 +1,28 @@
+package job
+
+// Labels and annotations Kindling puts on every object it creates, beside Spark's own, and
+// the names of Spark's containers.
+const (
+	LabelManagedBy     = "app.kubernetes.io/managed-by"
+	ManagedByValue     = "kindling"
+	LabelRun           = "kindling.dev/run"     // hash of the workflow ID: label values cannot hold every ID
+	LabelAttempt       = "kindling.dev/attempt" // "1", "2", …
+	AnnotationWorkflow = "kindling.dev/workflow-id"
+
+	LabelSparkAppID   = "spark-app-selector"
+	LabelSparkRole    = "spark-role"
+	LabelSparkAppName = "spark-app-name"
+	LabelSparkVersion = "spark-version"
+	LabelSparkExecID  = "spark-exec-id"
+	SparkRoleDriver   = "driver"
+	SparkRoleExecutor = "executor"
+
+	DriverContainerName   = "spark-kubernetes-driver"
+	ExecutorContainerName = "spark-kubernetes-executor"
+)
+
+// ReservedSparkLabels are Spark's preset labels; users may not set them (Spark refuses too).
+var ReservedSparkLabels = []string{LabelSparkAppID, LabelSparkRole, LabelSparkAppName, LabelSparkVersion}
+
+// KindlingLabels are the labels that tie an object to its workflow and attempt.
+var KindlingLabels = []string{LabelManagedBy, LabelRun, LabelAttempt}

@@ -1,0 +1,78 @@
+package render
+
+import (
+	"path"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// command is DriverCommandFeatureStep, with what spark-submit does before it: the
+// dependencies (--jars, --packages, …) as Spark's keys, the Python version, and for Python
+// and R the main file among the files Spark ships.
+var command = feature{
+	name:     "command",
+	validate: validateCommand,
+	conf:     commandConf,
+	driver:   driverCommandStep,
+}
+
+// commandConf sets the dependency keys as spark-submit's --jars, --packages, … do.
+func commandConf(b *build) {
+	s, c := b.spec, b.conf
+	set := func(k, v string) {
+		if v != "" {
+			c[k] = v
+		}
+	}
+	set("spark.kubernetes.pyspark.pythonVersion", s.PythonVersion)
+	set("spark.jars", joinAppend(c["spark.jars"], s.Deps.Jars))
+	set("spark.files", joinAppend(c["spark.files"], s.Deps.Files))
+	set("spark.submit.pyFiles", joinAppend(c["spark.submit.pyFiles"], s.Deps.PyFiles))
+	set("spark.archives", joinAppend(c["spark.archives"], s.Deps.Archives))
+	set("spark.jars.packages", joinAppend(c["spark.jars.packages"], s.Deps.Packages))
+	set("spark.jars.excludes", joinAppend(c["spark.jars.excludes"], s.Deps.ExcludePackages))
+	set("spark.jars.repositories", joinAppend(c["spark.jars.repositories"], s.Deps.Repositories))
+}
+
+func validateCommand(s *job.JobSpec) field.ErrorList {
+	switch s.PythonVersion {
+	case "", "2", "3":
+		return nil
+	}
+	return field.ErrorList{job.Invalid(job.SpecPath.Child("pythonVersion"), "must be 2 or 3; got %q", s.PythonVersion)}
+}
+
+// driverCommandStep is DriverCommandFeatureStep: the entrypoint's arguments, and for Python and
+// R their environment and the main file among the files Spark ships.
+func driverCommandStep(b *build, pod *corev1.Pod) error {
+	c := mainContainer(pod)
+	s := b.spec
+	mainClass := s.MainClass
+	switch s.Type {
+	case job.TypePython:
+		mainClass = "org.apache.spark.deploy.PythonRunner"
+		if v := b.conf["spark.pyspark.python"]; v != "" {
+			setEnv(c, corev1.EnvVar{Name: "PYSPARK_PYTHON", Value: v})
+		}
+		if v := confOr(b.conf, "spark.pyspark.driver.python", b.conf["spark.pyspark.python"]); v != "" {
+			setEnv(c, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: v})
+		}
+		if s.PythonVersion != "" {
+			setEnv(c, corev1.EnvVar{Name: "PYSPARK_MAJOR_PYTHON_VERSION", Value: s.PythonVersion})
+		}
+		b.set("spark.submit.pyFiles", joinAppend(b.conf["spark.submit.pyFiles"], []string{s.MainApplicationFile}))
+	case job.TypeR:
+		mainClass = "org.apache.spark.deploy.RRunner"
+		b.set("spark.files", joinAppend(b.conf["spark.files"], []string{s.MainApplicationFile}))
+	}
+	args := []string{"driver"}
+	if s.ProxyUser != "" {
+		args = append(args, "--proxy-user", s.ProxyUser)
+	}
+	args = append(args, "--properties-file", path.Join(SparkConfDir, SparkPropertiesFile), "--class", mainClass, s.MainApplicationFile)
+	c.Args = append(args, s.Arguments...)
+	return nil
+}

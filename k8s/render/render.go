@@ -1,0 +1,161 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// Options are the inputs to rendering beside the spec. The same spec and options always
+// render byte-identical objects.
+type Options struct {
+	WorkflowID string
+	Attempt    int // 1-based
+	// Memory overheads in MiB that replace the computed ones when > 0; the workflow raises
+	// them after an OOMKilled attempt.
+	DriverMemoryOverheadMiB   int64
+	ExecutorMemoryOverheadMiB int64
+}
+
+// Rendered is everything one attempt of a job creates, in creation order:
+// ConfigMap, Extra (PodGroup, on-demand PVCs, …), DriverPod, Service.
+type Rendered struct {
+	Names     job.Names
+	AppID     string // spark-<32 hex>
+	Namespace string
+
+	ConfigMap *corev1.ConfigMap
+	DriverPod *corev1.Pod
+	Service   *corev1.Service
+	Extra     []*unstructured.Unstructured
+
+	// Resolved sizes, recorded in the job's result.
+	DriverMemoryMiB           int64 // request = limit: heap + overhead
+	DriverMemoryOverheadMiB   int64
+	ExecutorMemoryMiB         int64
+	ExecutorMemoryOverheadMiB int64
+}
+
+// Attempt turns a job into the objects of one attempt. It defaults and validates a copy of
+// the spec first, so an invalid spec returns a *job.ValidationError and no objects.
+func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
+	spec := in.DeepCopy()
+	job.Default(spec)
+	if err := Validate(spec); err != nil {
+		return nil, err
+	}
+	if opts.Attempt < 1 {
+		opts.Attempt = 1
+	}
+	b, err := newBuild(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	names := b.names
+
+	driver := startPod(spec.Driver.Template)
+	for _, f := range features {
+		if f.driver == nil {
+			continue
+		}
+		if err := f.driver(b, driver); err != nil {
+			return nil, fmt.Errorf("render driver pod %s: step %s: %w", names.DriverPod, f.name, err)
+		}
+	}
+	// Executors size themselves from the conf the driver steps completed.
+	if b.exec, err = executorMemory(b.conf, opts.ExecutorMemoryOverheadMiB); err != nil {
+		return nil, fmt.Errorf("size executor memory: %w", err)
+	}
+	executor := startPod(spec.Executor.Template)
+	for _, f := range features {
+		if f.executor == nil {
+			continue
+		}
+		if err := f.executor(b, executor); err != nil {
+			return nil, fmt.Errorf("render executor pod template: step %s: %w", f.name, err)
+		}
+	}
+	var extra []*unstructured.Unstructured
+	for _, f := range features {
+		if f.objects == nil {
+			continue
+		}
+		objs, err := f.objects(b)
+		if err != nil {
+			return nil, fmt.Errorf("render %s objects: %w", f.name, err)
+		}
+		extra = append(extra, objs...)
+	}
+	extra = append(extra, b.extra...)
+
+	template, err := marshalTemplate(executor)
+	if err != nil {
+		return nil, fmt.Errorf("render executor pod template: %w", err)
+	}
+	data := map[string]string{SparkPropertiesFile: renderProperties(b.conf), PodTemplateFile: string(template)}
+	maps.Copy(data, b.files)
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: names.ConfigMap, Namespace: spec.Namespace},
+		Data:       data,
+	}
+	driver.Namespace = spec.Namespace
+	r := &Rendered{
+		Names: names, AppID: names.AppID, Namespace: spec.Namespace,
+		ConfigMap: cm, DriverPod: driver, Service: b.service, Extra: extra,
+		DriverMemoryMiB: b.driver.TotalMiB, DriverMemoryOverheadMiB: b.driver.OverheadMiB,
+		ExecutorMemoryMiB: b.exec.TotalMiB, ExecutorMemoryOverheadMiB: b.exec.OverheadMiB,
+	}
+	// Every object carries the app's label and ours, so the attempt can be found and
+	// removed by selector whatever a feature made.
+	ours := mergeInto(map[string]string{job.LabelSparkAppID: names.AppID}, b.kindlingLabels())
+	workflow := map[string]string{job.AnnotationWorkflow: opts.WorkflowID}
+	for _, m := range []*metav1.ObjectMeta{&cm.ObjectMeta, &driver.ObjectMeta, &r.Service.ObjectMeta} {
+		m.Labels = mergeInto(m.Labels, ours)
+		m.Annotations = mergeInto(m.Annotations, workflow)
+	}
+	for _, u := range r.Extra {
+		u.SetLabels(mergeInto(u.GetLabels(), ours))
+		u.SetAnnotations(mergeInto(u.GetAnnotations(), workflow))
+	}
+	return r, nil
+}
+
+// newBuild is the state every feature shares, with every feature's conf applied and the
+// driver sized: what the driver steps start from.
+func newBuild(spec *job.JobSpec, opts Options) (*build, error) {
+	b := &build{spec: spec, names: job.MakeNames(spec.Name, opts.WorkflowID, opts.Attempt), opts: opts,
+		conf: baseConf(spec), files: map[string]string{}}
+	for _, f := range features {
+		if f.conf != nil {
+			f.conf(b)
+		}
+	}
+	b.executorConf()
+	var err error
+	if b.driver, b.driverFactor, err = driverMemory(b.conf, b.nonJVM(), opts.DriverMemoryOverheadMiB); err != nil {
+		return nil, fmt.Errorf("size driver memory: %w", err)
+	}
+	return b, nil
+}
+
+func mergeInto(dst, src map[string]string) map[string]string {
+	mergeMap(&dst, src)
+	return dst
+}
+
+// startPod is the pod the steps start from: a copy of the template, or an empty pod.
+func startPod(t *corev1.PodTemplateSpec) *corev1.Pod {
+	p := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}}
+	if t != nil {
+		t = t.DeepCopy()
+		p.ObjectMeta = t.ObjectMeta
+		p.Spec = t.Spec
+	}
+	return p
+}

@@ -1,0 +1,93 @@
+package render
+
+import (
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// driverService is DriverServiceFeatureStep: the headless service executors reach the driver
+// through, with spec.driver.serviceLabels and serviceAnnotations.
+var driverService = feature{
+	name: "service",
+	conf: func(b *build) {
+		for k, v := range b.spec.Driver.ServiceLabels {
+			b.set("spark.kubernetes.driver.service.label."+k, v)
+		}
+		for k, v := range b.spec.Driver.ServiceAnnotations {
+			b.set("spark.kubernetes.driver.service.annotation."+k, v)
+		}
+	},
+	validate: validateService,
+	driver:   driverServiceStep,
+}
+
+const driverSvcPostfix = "-driver-svc"
+
+// serviceName is DriverServiceFeatureStep's name: <prefix>-driver-svc, or spark-<id>-driver-svc
+// when that is longer than 63 characters.
+func serviceName(prefix, appID string) string {
+	if n := prefix + driverSvcPostfix; len(n) <= job.MaxNameLen {
+		return n
+	}
+	return "spark-" + appID[len(appID)-16:] + driverSvcPostfix
+}
+
+// driverServiceStep is DriverServiceFeatureStep: the headless service executors reach the
+// driver through, and the driver's host and ports in the conf.
+func driverServiceStep(b *build, pod *corev1.Pod) error {
+	name := b.names.Service
+	rpc, bm, ui := b.driverPorts()
+	svc := &corev1.Service{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Namespace:   b.spec.Namespace,
+			Labels:      map[string]string{job.LabelSparkAppID: b.names.AppID},
+			Annotations: prefixed(b.conf, "spark.kubernetes.driver.service.annotation."),
+		},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: corev1.ClusterIPNone,
+			Selector:  b.sparkLabels(job.SparkRoleDriver),
+			Ports: []corev1.ServicePort{
+				{Name: "driver-rpc-port", Port: rpc, TargetPort: intstr.FromInt32(rpc), Protocol: corev1.ProtocolTCP},
+				{Name: "blockmanager", Port: bm, TargetPort: intstr.FromInt32(bm), Protocol: corev1.ProtocolTCP},
+				{Name: "spark-ui", Port: ui, TargetPort: intstr.FromInt32(ui), Protocol: corev1.ProtocolTCP},
+			},
+		},
+	}
+	mergeMap(&svc.Labels, prefixed(b.conf, "spark.kubernetes.driver.service.label."))
+	if len(svc.Annotations) == 0 {
+		svc.Annotations = nil
+	}
+	b.service = svc
+	b.set("spark.driver.host", name+"."+b.spec.Namespace+".svc")
+	b.set("spark.driver.port", itoa(rpc))
+	b.set("spark.driver.blockManager.port", itoa(bm))
+	return nil
+}
+
+func validateService(s *job.JobSpec) field.ErrorList {
+	var errs field.ErrorList
+	c := s.SparkConf
+	// DriverServiceFeatureStep's messages, word for word.
+	if _, ok := c["spark.driver.bindAddress"]; ok {
+		errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.driver.bindAddress"), "spark.driver.bindAddress is not supported in Kubernetes mode, as the driver's bind address is managed and set to the driver pod's IP address."))
+	}
+	if _, ok := c["spark.driver.host"]; ok {
+		errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.driver.host"), "spark.driver.host is not supported in Kubernetes mode, as the driver's hostname will be managed via a Kubernetes service."))
+	}
+	for _, k := range []string{"spark.driver.port", "spark.driver.blockManager.port", "spark.blockManager.port", "spark.ui.port"} {
+		if v, ok := c[k]; ok {
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
+				errs = append(errs, job.Invalid(job.SparkConfPath.Key(k), "%q must be a port number between 1 and 65535", v))
+			}
+		}
+	}
+	return errs
+}
