@@ -26,8 +26,12 @@ var goldenFixtures = map[string]string{
 func goldenJobs(t *testing.T) map[string]*job.JobSpec {
 	t.Helper()
 	jobs := map[string]*job.JobSpec{}
-	for name, file := range goldenFixtures {
-		jobs[name] = jobtest.ReadExample(t, file)
+	if dir, ok := jobtest.ExamplesDir(); ok {
+		for name, file := range goldenFixtures {
+			jobs[name] = jobtest.ReadExample(t, file)
+		}
+	} else {
+		t.Logf("the Spark operator's examples are not at %s: only the golden jobs made here are checked", dir)
 	}
 	secrets := minimalSpec()
 	secrets.Driver.Secrets = []job.SecretInfo{{Name: "gcp-key", Path: "/mnt/gcp", Type: job.SecretTypeGCPServiceAccount}}
