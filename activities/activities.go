@@ -21,6 +21,8 @@ type Activities struct {
 	Mapper  meta.RESTMapper   // kind → resource, for Dynamic
 	Pods    *cluster.PodWatch // the worker's one shared pod informer
 	HTTP    *http.Client      // dependency checks
+	// WatchNamespace is the one Kubernetes namespace Pods follows; "" for all.
+	WatchNamespace string
 }
 
 func (a *Activities) objects() cluster.Objects {

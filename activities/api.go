@@ -78,6 +78,8 @@ type SuperviseInput struct {
 	// How long the driver may stay unscheduled, and wait on an image, before the attempt fails.
 	StartTimeout     time.Duration
 	ImagePullTimeout time.Duration
+	// MaxRunTime ends the attempt when it has run this long; 0: no bound.
+	MaxRunTime time.Duration
 }
 
 // Outcome kinds of one attempt, as cluster.Classify names them.
@@ -103,6 +105,9 @@ type SuperviseOutput = cluster.Ending
 type CleanupInput struct {
 	Namespace string
 	DriverPod string
+	// DriverUID, when set, is the only pod named DriverPod that may be deleted: a pod of the
+	// same name made by someone else stays.
+	DriverUID string
 	AppID     string // executors are found by spark-app-selector=<AppID>
 	// Label selector for anything left: kindling.dev/run=<hash>[,kindling.dev/attempt=N]
 	Selector string

@@ -25,12 +25,12 @@ func (a *Activities) Cleanup(ctx context.Context, in CleanupInput) error {
 		selectors = append(selectors, job.LabelSparkAppID+"="+in.AppID)
 	}
 	objs := a.objects()
-	if err := objs.Delete(ctx, in.Namespace, in.DriverPod, selectors); err != nil {
+	if err := objs.Delete(ctx, in.Namespace, in.DriverPod, in.DriverUID, selectors); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(cleanupWait)
 	for {
-		left, err := objs.PodsLeft(ctx, in.Namespace, in.DriverPod, selectors)
+		left, err := objs.PodsLeft(ctx, in.Namespace, in.DriverPod, in.DriverUID, selectors)
 		if err != nil {
 			return err
 		}

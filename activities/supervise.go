@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -16,6 +18,9 @@ const (
 	// start timeout) fire on the clock, and a heartbeat must go out well within the
 	// activity's heartbeat timeout.
 	superviseTick = 5 * time.Second
+	// A heartbeat goes out when the progress changes, and at least this often: well inside
+	// the workflow's 30 s heartbeat timeout, and a thousand idle jobs cost 50 RPC/s, not 200.
+	heartbeatFloor = 20 * time.Second
 	// A driver missing from the cache is confirmed with a fresh read only after this
 	// long, so a watch that lags behind the create does not end a live job.
 	missingGrace = 10 * time.Second
@@ -44,6 +49,9 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 
 	var missingSince time.Time
 	var lastConfigCheck time.Time
+	var lastBeat time.Time
+	var lastSent SuperviseProgress
+	lim := cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout, MaxRunTime: in.MaxRunTime}
 	for {
 		now := time.Now()
 		driver := a.Pods.Pod(in.Namespace, in.DriverPod)
@@ -60,13 +68,16 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 					logger(ctx).Warn("confirm driver pod", "pod", in.DriverPod, "error", err)
 				} else if gone {
 					prog.LastReason = "driver pod " + in.DriverPod + " was deleted"
+					if prog.DriverNode != "" {
+						prog.LastReason += " (it ran on node " + prog.DriverNode + ")"
+					}
 					return SuperviseOutput{Outcome: OutcomeDriverDeleted, Reason: prog.LastReason, Progress: prog}, nil
 				}
 			}
 		} else {
 			missingSince = time.Time{}
 			execs := a.Pods.Executors(in.Namespace, in.AppID)
-			out, done := cluster.Classify(driver, execs, now, &prog, cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout})
+			out, done := cluster.Classify(driver, execs, now, &prog, lim)
 			if done {
 				logger(ctx).Info("attempt ended", "driverPod", in.DriverPod, "outcome", out.Outcome, "reason", out.Reason)
 				return out, nil
@@ -80,7 +91,10 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 				}
 			}
 		}
-		activity.RecordHeartbeat(ctx, prog)
+		if !reflect.DeepEqual(prog, lastSent) || now.Sub(lastBeat) >= heartbeatFloor {
+			activity.RecordHeartbeat(ctx, prog)
+			lastBeat, lastSent = now, clone(prog)
+		}
 		select {
 		case <-ctx.Done():
 			return SuperviseOutput{Progress: prog}, ctx.Err()
@@ -88,4 +102,11 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 		case <-tick.C:
 		}
 	}
+}
+
+// clone copies progress, its sets included, so a later change is seen as one.
+func clone(p SuperviseProgress) SuperviseProgress {
+	p.FailedExecutors = slices.Clone(p.FailedExecutors)
+	p.OOMKilledExecutors = slices.Clone(p.OOMKilledExecutors)
+	return p
 }

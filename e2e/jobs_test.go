@@ -150,8 +150,15 @@ func saveHistory(t *testing.T, id string) {
 		t.Logf("save history of %s: %v", id, err)
 		return
 	}
-	name := filepath.Join("..", "workflows", "testdata", "histories", "e2e-"+strings.TrimPrefix(t.Name(), "Test")+".json")
-	if err := os.WriteFile(name, out, 0o644); err != nil {
+	// Append-only: a history that exists stays as recorded, so older runs keep replaying.
+	name := filepath.Join("..", "workflows", "testdata", "histories", "e2e-"+os.Getenv("KINDLING_SAVE_HISTORIES_SET")+strings.TrimPrefix(t.Name(), "Test")+".json")
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		t.Logf("save history (set KINDLING_SAVE_HISTORIES_SET to a new prefix): %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := f.Write(out); err != nil {
 		t.Logf("save history: %v", err)
 	}
 }

@@ -84,6 +84,9 @@ func run(cfg config, log *slog.Logger) error {
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.address, err)
 	}
 	defer tc.Close()
+	if err := workflows.CheckSearchAttributes(ctx, tc, cfg.namespace); err != nil {
+		return err
+	}
 
 	w := worker.New(tc, cfg.taskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.maxActivities,
@@ -99,6 +102,8 @@ func run(cfg config, log *slog.Logger) error {
 		Mapper:  kc.Mapper,
 		Pods:    pods,
 		HTTP:    &http.Client{Timeout: 10 * time.Minute},
+		// Supervision sees only this namespace: Validate refuses jobs elsewhere.
+		WatchNamespace: cfg.watchNamespace,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -86,8 +86,11 @@ const (
 	// the operator): each attempt adds about 25 history events, and history must stay bounded.
 	MaxAttempts = 100
 
-	// SuperviseTimeout is the longest one attempt may run.
-	SuperviseTimeout = 24 * time.Hour
+	// SuperviseTimeout was the longest one attempt could run, in runs recorded before
+	// versionRunIdentity; later runs have no fixed cap (SuperviseUncapped), and a job sets
+	// its own with job.ConfMaxRunTime.
+	SuperviseTimeout  = 24 * time.Hour
+	SuperviseUncapped = 100 * 365 * 24 * time.Hour
 	// DriverStartTimeout and ImagePullTimeout: how long a driver may stay unscheduled, or wait
 	// on its image, before Supervise fails the attempt. A job may set its own with
 	// job.ConfDriverStartTimeout and job.ConfImagePullTimeout in its sparkConf.
@@ -114,13 +117,17 @@ type Status struct {
 // JobResult is SparkJob's result.
 //
 // How a job ends, as Temporal records it:
-//   - COMPLETED and FAILED: the workflow completes with this result and a nil error, so the CLI
-//     and the UI read the state and reason from one place; the CLI exits non-zero when State
-//     is not COMPLETED.
+//   - COMPLETED: the workflow completes with this result.
+//   - FAILED: the workflow fails with a non-retryable ApplicationError of type ErrJobFailed
+//     whose message is the reason and whose details are this result, so the UI, a
+//     ExecutionStatus="Failed" query, a parent workflow and a schedule's pause-on-failure all
+//     see a failure. (Runs recorded before versionRunIdentity completed with State FAILED.)
 //   - CANCELLED: the workflow ends as Canceled (what someone who pressed Cancel expects to see)
-//     and this result travels as the CanceledError's details: use ResultFromError.
+//     and this result travels as the CanceledError's details.
 //   - An invalid spec fails the workflow with a non-retryable ApplicationError of type
 //     activities.ErrInvalidSpec whose message names the field; nothing was created.
+//
+// ResultFromError reads the result out of a failed or cancelled run.
 type JobResult struct {
 	State        string                  `json:"state"`
 	Reason       string                  `json:"reason,omitempty"`
@@ -152,17 +159,21 @@ type CleanupAfterInput struct {
 	Cleanup activities.CleanupInput
 }
 
-// ResultFromError returns the JobResult a cancelled SparkJob carries in its CanceledError.
+// ErrJobFailed is the ApplicationError type of a SparkJob whose application failed.
+const ErrJobFailed = "SparkJobFailed"
+
+// ResultFromError returns the JobResult a failed or cancelled SparkJob carries in its error.
 func ResultFromError(err error) (JobResult, bool) {
-	var ce *temporal.CanceledError
 	var res JobResult
-	if !errors.As(err, &ce) || !ce.HasDetails() {
-		return res, false
+	var ce *temporal.CanceledError
+	if errors.As(err, &ce) {
+		return res, ce.HasDetails() && ce.Details(&res) == nil
 	}
-	if ce.Details(&res) != nil {
-		return res, false
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.Type() == ErrJobFailed {
+		return res, ae.HasDetails() && ae.Details(&res) == nil
 	}
-	return res, true
+	return res, false
 }
 
 // CleanupWorkflowID is the ID of the CleanupAfter a SparkJob run starts: from the run ID

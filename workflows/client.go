@@ -3,7 +3,11 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -46,4 +50,33 @@ func LiveStatus(ctx context.Context, c client.Client, workflowID, runID string) 
 		}
 	}
 	return st, nil
+}
+
+// CheckSearchAttributes returns an error naming the exact command to run when namespace
+// lacks a search attribute SparkJob sets: without it every job's workflow task is refused
+// and retried forever, and a job started from the UI shows nothing.
+func CheckSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list the search attributes of namespace %s: %w", namespace, err)
+	}
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(SearchAttributes)) {
+		if _, ok := resp.GetCustomAttributes()[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	return missingSearchAttributes(namespace, missing)
+}
+
+func missingSearchAttributes(namespace string, missing []string) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	cmd := "temporal operator search-attribute create --namespace " + namespace
+	for _, name := range missing {
+		cmd += " --name " + name + " --type " + SearchAttributes[name]
+	}
+	return fmt.Errorf("namespace %s lacks the search attributes %s, so every job would hang; register them with:\n  %s",
+		namespace, strings.Join(missing, ", "), cmd)
 }

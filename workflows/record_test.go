@@ -23,6 +23,11 @@ import (
 	"github.com/kindling-dev/kindling/k8s/job"
 )
 
+// recordingSet names the files this recording writes: <recordingSet>-<name>.json. Histories
+// are append-only: after a change to workflow code, name a new set; a file that exists is
+// never rewritten, so the runs of every earlier version keep replaying.
+const recordingSet = "run-identity"
+
 // TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
 // and Render and fake Kubernetes-facing activities, and saves their histories for
 // TestReplayHistories. It only runs when asked:
@@ -87,7 +92,10 @@ func TestRecordHistories(t *testing.T) {
 		}
 		var res JobResult
 		if err := run.Get(ctx, &res); err != nil {
-			t.Fatalf("%s: %v", id, err)
+			var ok bool
+			if res, ok = ResultFromError(err); !ok {
+				t.Fatalf("%s: %v", id, err)
+			}
 		}
 		if res.State != tc.state {
 			t.Fatalf("%s: state %s (%s), want %s", id, res.State, res.Reason, tc.state)
@@ -253,7 +261,10 @@ func saveHistory(ctx context.Context, t *testing.T, c client.Client, id, runID, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "histories", file)
+	path := filepath.Join("testdata", "histories", recordingSet+"-"+file)
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("%s exists: saved histories are append-only; name a new recordingSet", path)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,8 @@ var (
 		},
 	}
 	// Supervise retries without a count: its errors are infrastructure (API server, worker
-	// restart), and each retry resumes from the last heartbeat.
+	// restart), and each retry resumes from the last heartbeat. Runs of versionRunIdentity on
+	// have no fixed cap (superviseOptionsUncapped); a job bounds itself with maxRunTime.
 	superviseOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    SuperviseTimeout,
 		ScheduleToCloseTimeout: SuperviseTimeout,
@@ -75,12 +76,44 @@ var (
 	}
 )
 
+// versionRunIdentity marks runs in which every run owns its objects (names from the run ID,
+// cleanup by the attempt's selector and the driver's UID, Create awaited on cancel), a failed
+// job fails its workflow, every heartbeating activity has a heartbeat timeout, and Supervise
+// has no fixed cap. Runs recorded before it replay as they ran.
+const versionRunIdentity = "run-identity"
+
+// Options of runs from versionRunIdentity on.
+var (
+	// A cancel waits for Create to finish, so Cleanup never runs while a driver is still
+	// being created.
+	createOptionsAwaited     = withWaitForCancellation(createOptions)
+	fetchOptionsHeartbeat    = withHeartbeat(fetchOptions, time.Minute)
+	cleanupOptionsHeartbeat  = withHeartbeat(cleanupOptions, 30*time.Second)
+	superviseOptionsUncapped = workflow.ActivityOptions{
+		StartToCloseTimeout: SuperviseUncapped,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy:         superviseOptions.RetryPolicy,
+	}
+)
+
+func withWaitForCancellation(o workflow.ActivityOptions) workflow.ActivityOptions {
+	o.WaitForCancellation = true
+	return o
+}
+
+func withHeartbeat(o workflow.ActivityOptions, d time.Duration) workflow.ActivityOptions {
+	o.HeartbeatTimeout = d
+	return o
+}
+
 // jobRun is one SparkJob run's state: what the status query shows and what the result returns.
 type jobRun struct {
-	spec   job.JobSpec
-	wfID   string
-	status Status
-	result JobResult
+	spec    job.JobSpec
+	wfID    string
+	runID   string // set from versionRunIdentity on: names and labels derive from it
+	version workflow.Version
+	status  Status
+	result  JobResult
 }
 
 // SparkJob runs one Spark application to its end. See JobResult for how it ends.
@@ -92,6 +125,10 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 		result: JobResult{State: StateRunning, Attempts: []AttemptResult{}, Dependencies: []activities.Dependency{}},
 	}
 	logger := workflow.GetLogger(ctx)
+	j.version = workflow.GetVersion(ctx, versionRunIdentity, workflow.DefaultVersion, 1)
+	if j.version >= 1 {
+		j.runID = workflow.GetInfo(ctx).WorkflowExecution.RunID
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status, nil }); err != nil {
 		return JobResult{}, err
 	}
@@ -113,7 +150,11 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrInvalidSpec {
 			j.status.State, j.status.Stage, j.status.LastReason = StateFailed, StageDone, appErr.Message()
 			j.upsert(ctx, SearchAttrState.ValueSet(StateFailed))
-			return JobResult{}, temporal.NewNonRetryableApplicationError("invalid spec: "+appErr.Message(), activities.ErrInvalidSpec, nil)
+			msg := appErr.Message()
+			if j.version < 1 {
+				msg = "invalid spec: " + msg
+			}
+			return JobResult{}, temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidSpec, nil)
 		}
 		return j.finish(ctx, StateFailed, "validate: "+message(err))
 	}
@@ -122,7 +163,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 	// Dependencies: an unreachable or mismatching one fails the job before any pod exists.
 	j.status.Stage = StageFetchingDeps
 	var deps activities.FetchDependenciesOutput
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, fetchOptions),
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(fetchOptions, fetchOptionsHeartbeat)),
 		a.FetchDependencies, activities.FetchDependenciesInput{Spec: j.spec}).Get(ctx, &deps)
 	if err != nil {
 		if cancelled(ctx, err) {
@@ -224,12 +265,13 @@ const endCancelled attemptEnd = -1
 
 // attempt is one attempt's record while the workflow runs.
 type attempt struct {
-	n        int
-	rendered render.Rendered
-	outcome  activities.SuperviseOutput
-	result   AttemptResult
-	end      attemptEnd
-	created  bool // objects may exist: CreateResources was called
+	n         int
+	rendered  render.Rendered
+	outcome   activities.SuperviseOutput
+	result    AttemptResult
+	end       attemptEnd
+	created   bool   // objects may exist: CreateResources was called
+	driverUID string // the driver pod Create made or found, when it said
 }
 
 // runAttempt renders, creates and supervises one attempt; it never cleans up.
@@ -255,6 +297,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, renderOptions), a.Render,
 		activities.RenderInput{Spec: j.spec, Options: render.Options{
 			WorkflowID:                j.wfID,
+			RunID:                     j.runID,
 			Attempt:                   n,
 			DriverMemoryOverheadMiB:   driverOverhead,
 			ExecutorMemoryOverheadMiB: execOverhead,
@@ -279,7 +322,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	j.status.Stage = StageCreating
 	at.created = true
 	var c activities.CreateOutput
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, createOptions), a.CreateResources,
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(createOptions, createOptionsAwaited)), a.CreateResources,
 		activities.CreateInput{Rendered: r.Rendered}).Get(ctx, &c)
 	if err != nil {
 		if cancelled(ctx, err) {
@@ -291,12 +334,13 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	if c.DriverPod != "" {
 		at.result.DriverPod, j.status.DriverPod = c.DriverPod, c.DriverPod
 	}
+	at.driverUID = c.DriverUID
 
 	// Heartbeats do not reach the workflow: while Supervise runs the query shows this stage
 	// and the attempt's names; its result brings the final progress.
 	j.status.Stage = StageSupervising
 	var s activities.SuperviseOutput
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, superviseOptions), a.Supervise,
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(superviseOptions, superviseOptionsUncapped)), a.Supervise,
 		activities.SuperviseInput{
 			Namespace:        r.Rendered.Namespace,
 			AppID:            r.Rendered.AppID,
@@ -304,6 +348,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 			DriverUID:        c.DriverUID,
 			StartTimeout:     job.SettingDuration(&j.spec, job.ConfDriverStartTimeout, DriverStartTimeout),
 			ImagePullTimeout: job.SettingDuration(&j.spec, job.ConfImagePullTimeout, ImagePullTimeout),
+			MaxRunTime:       job.SettingDuration(&j.spec, job.ConfMaxRunTime, 0),
 		}).Get(ctx, &s)
 	if err != nil {
 		if cancelled(ctx, err) {
@@ -327,11 +372,20 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	return done(endRunFailed, reason)
 }
 
-// cleanupInput names everything one attempt created.
+// cleanupInput names everything one attempt created. From versionRunIdentity on that is the
+// driver pod only by name and UID (a pod of that name Create did not make is not ours), and
+// everything else by the selector Render returned.
 func (j *jobRun) cleanupInput(at *attempt) activities.CleanupInput {
 	ns := at.rendered.Namespace
 	if ns == "" {
 		ns = j.spec.Namespace
+	}
+	if j.version >= 1 {
+		in := activities.CleanupInput{Namespace: ns, Selector: at.rendered.Selector}
+		if at.driverUID != "" {
+			in.DriverPod, in.DriverUID = at.result.DriverPod, at.driverUID
+		}
+		return in
 	}
 	return activities.CleanupInput{
 		Namespace: ns,
@@ -345,7 +399,7 @@ func (j *jobRun) cleanupInput(at *attempt) activities.CleanupInput {
 func (j *jobRun) cleanup(ctx workflow.Context, at *attempt) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, cleanupOptions), a.Cleanup, j.cleanupInput(at)).Get(dctx, nil)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, j.pick(cleanupOptions, cleanupOptionsHeartbeat)), a.Cleanup, j.cleanupInput(at)).Get(dctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("cleanup failed; objects may be left", "attempt", at.n, "error", err)
 	}
@@ -379,7 +433,23 @@ func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, 
 	if state == StateCancelled {
 		return JobResult{}, temporal.NewCanceledError(j.result)
 	}
+	if state == StateFailed && j.version >= 1 {
+		// Failed where people look: the UI, ExecutionStatus="Failed", a parent, a schedule.
+		msg := reason
+		if msg == "" {
+			msg = "the Spark application failed"
+		}
+		return JobResult{}, temporal.NewNonRetryableApplicationError(msg, ErrJobFailed, nil, j.result)
+	}
 	return j.result, nil
+}
+
+// pick is old for runs recorded before versionRunIdentity, else current.
+func (j *jobRun) pick(old, current workflow.ActivityOptions) workflow.ActivityOptions {
+	if j.version >= 1 {
+		return current
+	}
+	return old
 }
 
 // upsert sets search attributes. The call only records a command and fails only on a

@@ -42,6 +42,7 @@ type cluster struct {
 	supervise []activities.SuperviseOutput
 	// createErr[i] fails attempt i+1's CreateResources; nil entries (or past the end) succeed.
 	createErr []error
+
 	// superviseErr fails Supervise; superviseAfter is how long each Supervise takes.
 	superviseErr   error
 	superviseAfter time.Duration
@@ -139,7 +140,8 @@ func (c *cluster) render(_ context.Context, in activities.RenderInput) (activiti
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.renders = append(c.renders, in.Options)
-	names := job.MakeNames(in.Spec.Name, in.Options.WorkflowID, in.Options.Attempt)
+	key := job.RunKey(in.Options.WorkflowID, in.Options.RunID)
+	names := job.MakeNames(in.Spec.Name, key, in.Options.Attempt)
 	drv, exe := in.Options.DriverMemoryOverheadMiB, in.Options.ExecutorMemoryOverheadMiB
 	if drv == 0 {
 		drv = defaultOverheadMiB
@@ -148,7 +150,7 @@ func (c *cluster) render(_ context.Context, in activities.RenderInput) (activiti
 		exe = defaultOverheadMiB
 	}
 	return activities.RenderOutput{Rendered: render.Rendered{
-		Names: names, AppID: names.AppID, Namespace: in.Spec.Namespace,
+		Names: names, AppID: names.AppID, Namespace: in.Spec.Namespace, Selector: job.AttemptSelector(key, in.Options.Attempt),
 		DriverPod:       &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: names.DriverPod, Namespace: in.Spec.Namespace}},
 		DriverMemoryMiB: heapMiB + drv, DriverMemoryOverheadMiB: drv,
 		ExecutorMemoryMiB: heapMiB + exe, ExecutorMemoryOverheadMiB: exe,
@@ -225,14 +227,17 @@ func TestOneAttemptSucceeds(t *testing.T) {
 	require.Equal(t, activities.OutcomeSucceeded, at.Outcome)
 	require.Equal(t, "1408Mi", at.DriverMemory)
 	require.EqualValues(t, defaultOverheadMiB, at.DriverMemoryOverheadMiB)
-	require.Equal(t, job.AppID(testWorkflowID, 1), res.AppID)
+	// Names belong to this run, not to the workflow ID another run may reuse.
+	require.Equal(t, job.AppID(job.RunKey(testWorkflowID, testRunID), 1), res.AppID)
+	require.NotEqual(t, job.AppID(testWorkflowID, 1), res.AppID)
 	require.Equal(t, res.AppID, at.AppID)
 	require.NotEmpty(t, at.DriverPod)
 	require.Equal(t, []activities.Dependency{{URI: spec().MainApplicationFile, Kind: "mainApplicationFile"}}, res.Dependencies)
 	// Cleanup ran before the result, once, for this attempt's objects (TTL 0 on success).
 	require.Equal(t, []string{at.DriverPod}, c.cleanedPods())
 	require.Equal(t, "jobs", c.cleanups[0].in.Namespace)
-	require.Equal(t, job.LabelRun+"="+job.RunLabel(testWorkflowID)+","+job.LabelAttempt+"=1", c.cleanups[0].in.Selector)
+	require.Equal(t, job.AttemptSelector(job.RunKey(testWorkflowID, testRunID), 1), c.cleanups[0].in.Selector)
+	require.Equal(t, "uid-"+at.DriverPod, c.cleanups[0].in.DriverUID, "the driver is deleted only under the UID Create returned")
 	c.env.AssertWorkflowNotCalled(t, CleanupAfterWorkflowName, mock.Anything, mock.Anything)
 
 	// The UI finds the job by name, namespace, app id, attempt and final state.
@@ -257,8 +262,11 @@ func TestOneAttemptSucceeds(t *testing.T) {
 	}
 }
 
-// testWorkflowID is the workflow ID the test environment gives a run.
-const testWorkflowID = "default-test-workflow-id"
+// testWorkflowID and testRunID are the IDs the test environment gives a run.
+const (
+	testWorkflowID = "default-test-workflow-id"
+	testRunID      = "default-test-run-id"
+)
 
 func TestInvalidSpecFailsAtOnceAndCreatesNothing(t *testing.T) {
 	c := newCluster(t)
@@ -318,8 +326,14 @@ func TestSubmissionFailureRetriesWithFreshNames(t *testing.T) {
 			require.GreaterOrEqual(t, gap, 7*time.Second, "onSubmissionFailureRetryInterval")
 		}
 	}
-	// Partly created objects of every attempt are deleted, each before the next attempt.
-	require.Equal(t, []string{res.Attempts[0].DriverPod, res.Attempts[1].DriverPod, res.Attempts[2].DriverPod}, c.cleanedPods())
+	// Partly created objects of every attempt are deleted by the attempt's selector, each
+	// before the next attempt; no pod is deleted by name, since Create never said it made one
+	// (a pod of that name may be someone else's).
+	require.Len(t, c.cleanups, 3)
+	for i, cl := range c.cleanups {
+		require.Equal(t, job.AttemptSelector(job.RunKey(testWorkflowID, testRunID), i+1), cl.in.Selector)
+		require.Empty(t, cl.in.DriverPod, "attempt %d", i+1)
+	}
 	for i := 0; i < 2; i++ {
 		require.False(t, c.cleanups[i].at.After(res.Attempts[i+1].StartedAt))
 	}
@@ -631,4 +645,25 @@ func TestStatusQuery(t *testing.T) {
 	require.Equal(t, 1, final.ExecutorsFailed)
 	require.Equal(t, res.AppID, final.AppID)
 	require.True(t, strings.HasPrefix(final.AppID, "spark-"))
+}
+
+// A failed application fails its workflow, so the UI, ExecutionStatus="Failed", a parent
+// workflow and a schedule's pause-on-failure see it; the result travels in the error.
+func TestFailedJobFailsItsWorkflow(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{failed(3)}
+
+	c.start(WorkflowName, spec(ttl(0)))
+
+	err := c.env.GetWorkflowError()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "a failed job must fail its workflow; got %v", err)
+	require.Equal(t, ErrJobFailed, appErr.Type())
+	require.True(t, appErr.NonRetryable(), "a failed job is not retried by Temporal: the restart policy decides")
+	require.Equal(t, "app failed with exit code 3", appErr.Message())
+	res, ok := ResultFromError(err)
+	require.True(t, ok, "the error carries the whole result")
+	require.Equal(t, StateFailed, res.State)
+	require.Len(t, res.Attempts, 1)
+	require.EqualValues(t, 3, res.Attempts[0].ExitCode)
 }

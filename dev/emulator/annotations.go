@@ -15,6 +15,13 @@ const (
 	AnnotationOOMBelow         = "emulator.kindling.dev/oom-below"
 	AnnotationExecutorFailures = "emulator.kindling.dev/executor-failures"
 	AnnotationImagePullError   = "emulator.kindling.dev/image-pull-error"
+	// AnnotationSidecarsKeepRunning "true": when the driver ends, its other containers keep
+	// running, so the pod stays Running, as a pod with a log-shipping sidecar does.
+	AnnotationSidecarsKeepRunning = "emulator.kindling.dev/sidecars-keep-running"
+	// AnnotationOutcomeFrom names a ConfigMap in the driver's namespace whose keys (duration,
+	// exit-code, …, the annotations' names without the prefix) override the annotations when
+	// the driver starts: a test changes it between runs, as a user fixes a job's input.
+	AnnotationOutcomeFrom = "emulator.kindling.dev/outcome-from"
 
 	// AnnotationStartedAt is written by the emulator when it first sees the driver running, so
 	// a restarted emulator ends the driver on the original schedule.
@@ -36,11 +43,12 @@ const (
 
 // Outcome is what the driver's annotations ask for.
 type Outcome struct {
-	Duration         time.Duration
-	ExitCode         int32
-	OOMBelow         *resource.Quantity // nil: never OOMKilled
-	ExecutorFailures int
-	ImagePullError   bool
+	Duration            time.Duration
+	ExitCode            int32
+	OOMBelow            *resource.Quantity // nil: never OOMKilled
+	ExecutorFailures    int
+	ImagePullError      bool
+	SidecarsKeepRunning bool
 }
 
 // OutcomeError names the annotation whose value could not be used.
@@ -91,5 +99,23 @@ func ParseOutcome(annotations map[string]string) (Outcome, error) {
 		}
 		o.ImagePullError = v == "true"
 	}
+	if v, ok := annotations[AnnotationSidecarsKeepRunning]; ok {
+		if v != "true" && v != "false" {
+			return o, &OutcomeError{AnnotationSidecarsKeepRunning, v, `"true" or "false"`}
+		}
+		o.SidecarsKeepRunning = v == "true"
+	}
 	return o, nil
+}
+
+// withOutcomeFrom lays the keys of a ConfigMap over the annotations, by annotation name.
+func withOutcomeFrom(annotations, data map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range annotations {
+		out[k] = v
+	}
+	for k, v := range data {
+		out["emulator.kindling.dev/"+k] = v
+	}
+	return out
 }

@@ -286,6 +286,14 @@ func (e *Emulator) drive(ctx context.Context, st *driverState, uid types.UID) {
 			return
 		}
 	}
+	if name := pod.Annotations[AnnotationOutcomeFrom]; name != "" && outcomeErr == nil {
+		cm, err := e.client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			outcomeErr = &OutcomeError{AnnotationOutcomeFrom, name, "a ConfigMap in the driver's namespace: " + err.Error()}
+		} else {
+			outcome, outcomeErr = ParseOutcome(withOutcomeFrom(pod.Annotations, cm.Data))
+		}
+	}
 	if outcomeErr != nil {
 		log.Error("bad emulator annotation; failing the driver", "err", outcomeErr)
 		e.end(ctx, log, pod, terminationFor(1, "kindling emulator: "+outcomeErr.Error()))
@@ -340,7 +348,9 @@ func (e *Emulator) run(ctx context.Context, log *slog.Logger, st *driverState, p
 				if !sleepUntil(ctx, end) {
 					return
 				}
-				e.end(ctx, log, pod, terminationFor(outcome.ExitCode, ""))
+				t := terminationFor(outcome.ExitCode, "")
+				t.SidecarsKeepRunning = outcome.SidecarsKeepRunning
+				e.end(ctx, log, pod, t)
 				return
 			}
 		}

@@ -16,6 +16,8 @@ type Termination struct {
 	ExitCode int32
 	Reason   string // Completed, Error, OOMKilled
 	Message  string
+	// SidecarsKeepRunning ends only the Spark container; the pod stays Running.
+	SidecarsKeepRunning bool
 }
 
 // terminationFor picks the kubelet's reason for an exit code.
@@ -46,6 +48,19 @@ func terminate(ctx context.Context, client kubernetes.Interface, namespace, name
 			return nil
 		}
 		now := metav1.NewTime(time.Now())
+		spark := driverContainer(pod)
+		if t.SidecarsKeepRunning && spark != nil {
+			pod.Status.ContainerStatuses = containerStatuses(pod, func(c corev1.Container, old corev1.ContainerStatus) corev1.ContainerStatus {
+				if c.Name != spark.Name {
+					return old
+				}
+				return endedStatus(old, t, now)
+			})
+			setCondition(pod, corev1.PodReady, corev1.ConditionFalse, "ContainersNotReady", now)
+			setCondition(pod, corev1.ContainersReady, corev1.ConditionFalse, "ContainersNotReady", now)
+			out, err = client.CoreV1().Pods(namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+			return err
+		}
 		pod.Status.Phase = corev1.PodSucceeded
 		if t.ExitCode != 0 {
 			pod.Status.Phase = corev1.PodFailed
@@ -54,21 +69,8 @@ func terminate(ctx context.Context, client kubernetes.Interface, namespace, name
 		pod.Status.Reason = ""
 		setCondition(pod, corev1.PodReady, corev1.ConditionFalse, "PodCompleted", now)
 		setCondition(pod, corev1.ContainersReady, corev1.ConditionFalse, "PodCompleted", now)
-		pod.Status.ContainerStatuses = containerStatuses(pod, func(c corev1.Container, old corev1.ContainerStatus) corev1.ContainerStatus {
-			started := now
-			if old.State.Running != nil {
-				started = old.State.Running.StartedAt
-			}
-			old.Ready = false
-			old.Started = new(false)
-			old.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				ExitCode:   t.ExitCode,
-				Reason:     t.Reason,
-				Message:    t.Message,
-				StartedAt:  started,
-				FinishedAt: now,
-			}}
-			return old
+		pod.Status.ContainerStatuses = containerStatuses(pod, func(_ corev1.Container, old corev1.ContainerStatus) corev1.ContainerStatus {
+			return endedStatus(old, t, now)
 		})
 		out, err = client.CoreV1().Pods(namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 		return err
@@ -77,6 +79,24 @@ func terminate(ctx context.Context, client kubernetes.Interface, namespace, name
 		return nil, fmt.Errorf("end pod %s/%s with exit code %d (%s): %w", namespace, name, t.ExitCode, t.Reason, err)
 	}
 	return out, nil
+}
+
+// endedStatus is a container's status once it ended as t says.
+func endedStatus(old corev1.ContainerStatus, t Termination, now metav1.Time) corev1.ContainerStatus {
+	started := now
+	if old.State.Running != nil {
+		started = old.State.Running.StartedAt
+	}
+	old.Ready = false
+	old.Started = new(false)
+	old.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		ExitCode:   t.ExitCode,
+		Reason:     t.Reason,
+		Message:    t.Message,
+		StartedAt:  started,
+		FinishedAt: now,
+	}}
+	return old
 }
 
 // setWaiting puts the pod's containers in Waiting with reason, phase Pending, as the kubelet

@@ -13,16 +13,23 @@ var podGroups = schema.GroupVersionResource{Group: "scheduling.volcano.sh", Vers
 
 // Delete removes an attempt: the driver pod (ownerReferences take its ConfigMap and
 // Service), then anything left in namespace that matches one of selectors: pods, services,
-// ConfigMaps, claims and PodGroups. NotFound is success, so it may run again after a retry,
-// a cancel or a restart.
-func (o Objects) Delete(ctx context.Context, namespace, driverPod string, selectors []string) error {
+// ConfigMaps, claims and PodGroups. With driverUID set, only the pod of that UID is deleted
+// by name: a pod that took the name since is not the attempt's. NotFound is success, so it
+// may run again after a retry, a cancel or a restart.
+func (o Objects) Delete(ctx context.Context, namespace, driverPod, driverUID string, selectors []string) error {
 	core := o.Kube.CoreV1()
 	pods := core.Pods(namespace)
 	bg := metav1.DeletePropagationBackground
 	del := metav1.DeleteOptions{PropagationPolicy: &bg}
 
 	if driverPod != "" {
-		if err := pods.Delete(ctx, driverPod, del); err != nil && !apierrors.IsNotFound(err) {
+		d := del
+		if driverUID != "" {
+			d.Preconditions = metav1.NewUIDPreconditions(driverUID)
+		}
+		err := pods.Delete(ctx, driverPod, d)
+		// Conflict: the precondition failed, the pod of that name is someone else's.
+		if err != nil && !apierrors.IsNotFound(err) && !(driverUID != "" && apierrors.IsConflict(err)) {
 			return fmt.Errorf("delete driver pod %s/%s: %w", namespace, driverPod, err)
 		}
 	}
@@ -71,8 +78,8 @@ func (o Objects) deleteServices(ctx context.Context, ns string, list metav1.List
 }
 
 // PodsLeft counts the pods of an attempt still present: those matching selectors, and the
-// driver pod by name.
-func (o Objects) PodsLeft(ctx context.Context, namespace, driverPod string, selectors []string) (int, error) {
+// driver pod by name (only the pod of driverUID, when set).
+func (o Objects) PodsLeft(ctx context.Context, namespace, driverPod, driverUID string, selectors []string) (int, error) {
 	left := 0
 	for _, sel := range selectors {
 		l, err := o.Kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
@@ -82,8 +89,8 @@ func (o Objects) PodsLeft(ctx context.Context, namespace, driverPod string, sele
 		left += len(l.Items)
 	}
 	if driverPod != "" {
-		_, err := o.Kube.CoreV1().Pods(namespace).Get(ctx, driverPod, metav1.GetOptions{})
-		if err == nil {
+		p, err := o.Kube.CoreV1().Pods(namespace).Get(ctx, driverPod, metav1.GetOptions{})
+		if err == nil && (driverUID == "" || string(p.UID) == driverUID) {
 			left++
 		} else if !apierrors.IsNotFound(err) {
 			return 0, fmt.Errorf("get driver pod %s: %w", driverPod, err)

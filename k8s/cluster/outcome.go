@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,24 +25,42 @@ const (
 	OutcomeMissingConfig = "MissingConfig" // a ConfigMap or Secret the pod mounts is missing
 	OutcomeUnschedulable = "Unschedulable"
 	OutcomeDriverDeleted = "DriverDeleted"
+	OutcomeMaxRunTime    = "MaxRunTimeExceeded" // the job's spark.kindling.maxRunTime passed
 )
 
 // Limits bound how long a driver may wait before its attempt fails.
 type Limits struct {
 	StartTimeout     time.Duration // unscheduled
 	ImagePullTimeout time.Duration // waiting on its image
+	MaxRunTime       time.Duration // since supervision began; 0: no bound
 }
 
 // Progress is the compact state of an attempt while it runs: what a supervisor reports, and
 // resumes from after a restart.
 type Progress struct {
 	DriverPhase       string
+	DriverNode        string `json:",omitempty"`
 	ExecutorsRunning  int
 	ExecutorsPending  int
 	ExecutorsFailed   int
 	PendingSince      time.Time
 	ImageWaitingSince time.Time
 	LastReason        string
+	// SupervisedSince is when supervision of the attempt began, for Limits.MaxRunTime.
+	SupervisedSince time.Time `json:",omitempty"`
+	// The UIDs of every executor seen failed, and OOMKilled, during the attempt: Spark
+	// deletes failed executors, so a count of the pods present forgets them.
+	FailedExecutors    []string `json:",omitempty"`
+	OOMKilledExecutors []string `json:",omitempty"`
+}
+
+// remember adds uid to a sorted set.
+func remember(set []string, uid string) []string {
+	i, found := slices.BinarySearch(set, uid)
+	if found {
+		return set
+	}
+	return slices.Insert(set, i, uid)
 }
 
 // Ending is how an attempt ended and why, in words a person understands.
@@ -58,39 +77,60 @@ type Ending struct {
 // why. It updates prog (counts, timers) in place. Pure: tests drive it with pods.
 func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Progress, lim Limits) (Ending, bool) {
 	prog.DriverPhase = string(driver.Status.Phase)
+	if driver.Spec.NodeName != "" {
+		prog.DriverNode = driver.Spec.NodeName
+	}
+	if prog.SupervisedSince.IsZero() {
+		prog.SupervisedSince = now
+	}
 	prog.ExecutorsRunning, prog.ExecutorsPending = 0, 0
-	failed, oom := 0, 0
 	for _, e := range execs {
+		var t *corev1.ContainerStateTerminated
 		switch e.Status.Phase {
 		case corev1.PodRunning:
-			if t := terminatedNonZero(e); t != nil {
-				failed++
-				if t.Reason == "OOMKilled" {
-					oom++
-				}
-			} else {
+			if t = terminatedNonZero(e); t == nil {
 				prog.ExecutorsRunning++
 			}
 		case corev1.PodPending:
 			prog.ExecutorsPending++
 		case corev1.PodFailed:
-			failed++
-			if t := sparkContainerTerminated(e, ""); t != nil && t.Reason == "OOMKilled" {
-				oom++
+			if t = sparkContainerTerminated(e, ""); t == nil {
+				t = &corev1.ContainerStateTerminated{}
+			}
+		}
+		if t != nil {
+			prog.FailedExecutors = remember(prog.FailedExecutors, string(e.UID))
+			if t.Reason == "OOMKilled" {
+				prog.OOMKilledExecutors = remember(prog.OOMKilledExecutors, string(e.UID))
 			}
 		}
 	}
-	// Executors are deleted as they fail or when the app ends; keep the highest count seen.
-	if failed > prog.ExecutorsFailed {
-		prog.ExecutorsFailed = failed
-	}
+	// Spark deletes failed executors: the sets remember them for the whole attempt.
+	prog.ExecutorsFailed = max(prog.ExecutorsFailed, len(prog.FailedExecutors))
 	out := func(outcome, reason string, code int32) (Ending, bool) {
 		prog.LastReason = reason
-		return Ending{Outcome: outcome, Reason: reason, ExitCode: code, ExecutorOOMKills: oom, Progress: *prog}, true
+		return Ending{Outcome: outcome, Reason: reason, ExitCode: code, ExecutorOOMKills: len(prog.OOMKilledExecutors), Progress: *prog}, true
+	}
+	// Sidecars may keep the pod Running after Spark's container ended: the operator, and
+	// Kindling, decide by the driver container.
+	if driver.Status.Phase == corev1.PodRunning && len(driver.Spec.Containers) > 1 {
+		if t := containerTerminated(driver, job.DriverContainerName); t != nil {
+			switch {
+			case t.ExitCode == 0:
+				return out(OutcomeSucceeded, "succeeded (its sidecars were still running)", 0)
+			case t.Reason == "OOMKilled":
+				return out(OutcomeOOMKilled, fmt.Sprintf("driver was OOMKilled (exit code %d): its memory limit is too low", t.ExitCode), t.ExitCode)
+			}
+			return out(OutcomeAppFailed, fmt.Sprintf("app failed with exit code %d%s", t.ExitCode, reasonSuffix(t)), t.ExitCode)
+		}
+	}
+	if lim.MaxRunTime > 0 && now.Sub(prog.SupervisedSince) >= lim.MaxRunTime &&
+		driver.Status.Phase != corev1.PodSucceeded && driver.Status.Phase != corev1.PodFailed {
+		return out(OutcomeMaxRunTime, fmt.Sprintf("ran longer than its maximum run time of %s (%s)", lim.MaxRunTime, job.ConfMaxRunTime), 0)
 	}
 
 	if driver.DeletionTimestamp != nil && driver.Status.Phase != corev1.PodSucceeded && driver.Status.Phase != corev1.PodFailed {
-		return out(OutcomeDriverDeleted, "driver pod "+driver.Name+" is being deleted", 0)
+		return out(OutcomeDriverDeleted, "driver pod "+driver.Name+" is being deleted"+why(driver), 0)
 	}
 	switch driver.Status.Phase {
 	case corev1.PodSucceeded:
@@ -101,11 +141,7 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 		}
 		t := sparkContainerTerminated(driver, job.DriverContainerName)
 		if t == nil {
-			msg := driver.Status.Message
-			if msg == "" {
-				msg = driver.Status.Reason
-			}
-			return out(OutcomeAppFailed, "driver pod failed: "+msg, 0)
+			return out(OutcomeAppFailed, "driver pod failed before its container ran"+why(driver), 0)
 		}
 		if t.Reason == "OOMKilled" {
 			return out(OutcomeOOMKilled, fmt.Sprintf("driver was OOMKilled (exit code %d): its memory limit is too low", t.ExitCode), t.ExitCode)
@@ -142,6 +178,42 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 		prog.LastReason = "" // the phase and executor counts say it all
 	}
 	return Ending{}, false
+}
+
+// why says what Kubernetes gave as the reason a pod failed or goes away, and on which node:
+// the pod's reason and message, and a DisruptionTarget condition (PodGC on a deleted node,
+// preemption, eviction by taint).
+func why(p *corev1.Pod) string {
+	var parts []string
+	if p.Status.Reason != "" {
+		parts = append(parts, p.Status.Reason)
+	}
+	if p.Status.Message != "" {
+		parts = append(parts, p.Status.Message)
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			parts = append(parts, strings.TrimSpace(c.Reason+" "+c.Message))
+		}
+	}
+	s := ""
+	if len(parts) > 0 {
+		s = ": " + strings.Join(parts, "; ")
+	}
+	if p.Spec.NodeName != "" {
+		s += " (node " + p.Spec.NodeName + ")"
+	}
+	return s
+}
+
+// containerTerminated is the named container's termination, or nil while it runs.
+func containerTerminated(p *corev1.Pod, name string) *corev1.ContainerStateTerminated {
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == name {
+			return cs.State.Terminated
+		}
+	}
+	return nil
 }
 
 func reasonSuffix(t *corev1.ContainerStateTerminated) string {

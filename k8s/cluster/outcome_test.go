@@ -1,12 +1,14 @@
 package cluster
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -110,23 +112,112 @@ func unschedulable(p *corev1.Pod) {
 		Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient memory."}}
 }
 
-func TestClassifyCountsExecutorsAndTheirOOMKills(t *testing.T) {
+func withUID(uid string, p *corev1.Pod) *corev1.Pod {
+	p.UID = types.UID(uid)
+	p.Name = "pi-exec-" + uid
+	return p
+}
+
+// Spark deletes a failed executor at once: its failure and OOMKill must still count, for the
+// whole attempt and across a worker restart (the progress travels in the heartbeat).
+func TestClassifyRemembersExecutorFailuresAfterTheirPodsAreGone(t *testing.T) {
 	var prog Progress
-	execs := []*corev1.Pod{
-		executor(corev1.PodRunning), executor(corev1.PodRunning), executor(corev1.PodPending),
-		executor(corev1.PodFailed, terminated(137, "OOMKilled")),
+	oom := withUID("3", executor(corev1.PodFailed, terminated(137, "OOMKilled")))
+	crashed := withUID("4", executor(corev1.PodRunning, terminated(1, "Error")))
+	running := []*corev1.Pod{withUID("1", executor(corev1.PodRunning)), withUID("2", executor(corev1.PodRunning))}
+
+	Classify(driverPod(corev1.PodRunning), append(append([]*corev1.Pod{}, running...), oom, crashed, withUID("5", executor(corev1.PodPending))), t0, &prog, Limits{})
+	if prog.ExecutorsRunning != 2 || prog.ExecutorsPending != 1 || prog.ExecutorsFailed != 2 {
+		t.Fatalf("counts running/pending/failed = %d/%d/%d, want 2/1/2", prog.ExecutorsRunning, prog.ExecutorsPending, prog.ExecutorsFailed)
 	}
-	Classify(driverPod(corev1.PodRunning), execs, t0, &prog, Limits{})
-	if prog.ExecutorsRunning != 2 || prog.ExecutorsPending != 1 || prog.ExecutorsFailed != 1 {
-		t.Fatalf("counts running/pending/failed = %d/%d/%d, want 2/1/1", prog.ExecutorsRunning, prog.ExecutorsPending, prog.ExecutorsFailed)
+	// Spark deletes both failed executors; the worker restarts and resumes from its heartbeat.
+	raw, err := json.Marshal(prog)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The failed executor is deleted; the count of failures seen must not go back down.
-	out, done := Classify(driverPod(corev1.PodFailed, terminated(1, "Error")), execs[:3], t0, &prog, Limits{})
-	if !done || out.Progress.ExecutorsFailed != 1 {
-		t.Fatalf("after the failed executor went away: done=%v failed=%d, want true, 1", done, out.Progress.ExecutorsFailed)
+	var resumed Progress
+	if err := json.Unmarshal(raw, &resumed); err != nil {
+		t.Fatal(err)
 	}
-	out, _ = Classify(driverPod(corev1.PodFailed, terminated(1, "Error")), execs, t0, &prog, Limits{})
-	if out.ExecutorOOMKills != 1 {
-		t.Fatalf("executor OOM kills = %d, want 1", out.ExecutorOOMKills)
+	Classify(driverPod(corev1.PodRunning), running, t0.Add(time.Second), &resumed, Limits{})
+	out, done := Classify(driverPod(corev1.PodFailed, terminated(1, "Error")), running, t0.Add(2*time.Second), &resumed, Limits{})
+	if !done || out.Progress.ExecutorsFailed != 2 || out.ExecutorOOMKills != 1 {
+		t.Fatalf("after the failed executors went away: done=%v failed=%d oomKills=%d, want true, 2, 1",
+			done, out.Progress.ExecutorsFailed, out.ExecutorOOMKills)
+	}
+}
+
+// A sidecar (a log shipper, a proxy) keeps the pod Running after Spark's container ended.
+func TestClassifyDecidesByTheDriverContainer(t *testing.T) {
+	withSidecar := func(code int32, reason string) *corev1.Pod {
+		p := driverPod(corev1.PodRunning)
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "fluent-bit"})
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{
+			{Name: "fluent-bit", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}},
+			{Name: "spark-kubernetes-driver", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason}}},
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		pod     *corev1.Pod
+		outcome string
+	}{
+		{withSidecar(0, "Completed"), OutcomeSucceeded},
+		{withSidecar(2, "Error"), OutcomeAppFailed},
+		{withSidecar(137, "OOMKilled"), OutcomeOOMKilled},
+	} {
+		var prog Progress
+		out, done := Classify(tc.pod, nil, t0, &prog, Limits{})
+		if !done || out.Outcome != tc.outcome {
+			t.Errorf("driver container ended %+v with the sidecar running: done=%v outcome=%q, want %q",
+				tc.pod.Status.ContainerStatuses[1].State.Terminated, done, out.Outcome, tc.outcome)
+		}
+	}
+	var prog Progress
+	if _, done := Classify(withSidecar(0, "Completed"), nil, t0, &prog, Limits{}); !done {
+		t.Error("not ended")
+	}
+	running := driverPod(corev1.PodRunning)
+	running.Spec.Containers = append(running.Spec.Containers, corev1.Container{Name: "fluent-bit"})
+	if _, done := Classify(running, nil, t0, &prog, Limits{}); done {
+		t.Error("a running driver with a sidecar was taken as ended")
+	}
+}
+
+// When a node goes, PodGC fails the driver before any container status says why: the reason
+// names the node and what Kubernetes said.
+func TestClassifyNamesTheNodeOfADriverThatWasLost(t *testing.T) {
+	p := driverPod(corev1.PodFailed, func(p *corev1.Pod) {
+		p.Spec.NodeName = "kwok-node-2"
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+			Reason: "DeletionByPodGC", Message: "PodGC: node no longer exists"}}
+	})
+	var prog Progress
+	out, done := Classify(p, nil, t0, &prog, Limits{})
+	if !done || !strings.Contains(out.Reason, "kwok-node-2") || !strings.Contains(out.Reason, "node no longer exists") {
+		t.Fatalf("reason %q: want the node and PodGC's message", out.Reason)
+	}
+}
+
+func TestClassifyEndsAnAttemptPastItsMaxRunTime(t *testing.T) {
+	var prog Progress
+	lim := Limits{MaxRunTime: time.Hour}
+	if _, done := Classify(driverPod(corev1.PodRunning), nil, t0, &prog, lim); done {
+		t.Fatal("ended at once")
+	}
+	if _, done := Classify(driverPod(corev1.PodRunning), nil, t0.Add(59*time.Minute), &prog, lim); done {
+		t.Fatal("ended before its max run time")
+	}
+	out, done := Classify(driverPod(corev1.PodRunning), nil, t0.Add(time.Hour), &prog, lim)
+	if !done || out.Outcome != OutcomeMaxRunTime || !strings.Contains(out.Reason, "1h0m0s") {
+		t.Fatalf("done=%v outcome=%q reason=%q, want %s naming 1h0m0s", done, out.Outcome, out.Reason, OutcomeMaxRunTime)
+	}
+	// No bound by default: a week-long job is not ended.
+	var long Progress
+	if _, done := Classify(driverPod(corev1.PodRunning), nil, t0, &long, Limits{}); done {
+		t.Fatal("ended")
+	}
+	if _, done := Classify(driverPod(corev1.PodRunning), nil, t0.Add(7*24*time.Hour), &long, Limits{}); done {
+		t.Fatal("a job without maxRunTime was ended after a week")
 	}
 }

@@ -5,9 +5,11 @@ package job
 const (
 	LabelManagedBy     = "app.kubernetes.io/managed-by"
 	ManagedByValue     = "kindling"
-	LabelRun           = "kindling.dev/run"     // hash of the workflow ID: label values cannot hold every ID
-	LabelAttempt       = "kindling.dev/attempt" // "1", "2", …
+	LabelRun           = "kindling.dev/run"      // RunLabel: a hash of the run, as label values cannot hold every ID
+	LabelWorkflow      = "kindling.dev/workflow" // WorkflowLabel: a hash of the workflow ID, shared by its runs
+	LabelAttempt       = "kindling.dev/attempt"  // "1", "2", …
 	AnnotationWorkflow = "kindling.dev/workflow-id"
+	AnnotationRun      = "kindling.dev/run-id" // the workflow run that owns the object
 
 	LabelSparkAppID   = "spark-app-selector"
 	LabelSparkRole    = "spark-role"
@@ -25,4 +27,4 @@ const (
 var ReservedSparkLabels = []string{LabelSparkAppID, LabelSparkRole, LabelSparkAppName, LabelSparkVersion}
 
 // KindlingLabels are the labels that tie an object to its workflow and attempt.
-var KindlingLabels = []string{LabelManagedBy, LabelRun, LabelAttempt}
+var KindlingLabels = []string{LabelManagedBy, LabelRun, LabelWorkflow, LabelAttempt}

@@ -32,25 +32,46 @@ var (
 	dashes       = regexp.MustCompile(`-+`)
 )
 
-// RunLabel is the value of LabelRun for a workflow: a short hash, because a workflow ID
-// may hold characters and lengths a label value cannot.
-func RunLabel(workflowID string) string {
-	sum := sha256.Sum256([]byte("run\x00" + workflowID))
+// RunKey is what one workflow run's names, app ids and run label derive from: the workflow
+// ID and the run ID, so a Reset, a re-run under the same workflow ID or a continue-as-new
+// gets names of its own and never takes over another run's objects. Runs recorded before
+// runs had their own identity give no run ID, and keep the workflow ID alone.
+func RunKey(workflowID, runID string) string {
+	if runID == "" {
+		return workflowID
+	}
+	return workflowID + "\x00" + runID
+}
+
+// RunLabel is the value of LabelRun for a run key (RunKey): a short hash, because an ID may
+// hold characters and lengths a label value cannot.
+func RunLabel(runKey string) string { return shortHash("run", runKey) }
+
+// WorkflowLabel is the value of LabelWorkflow: every run of a workflow shares it.
+func WorkflowLabel(workflowID string) string { return shortHash("workflow", workflowID) }
+
+func shortHash(kind, s string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + s))
 	return hex.EncodeToString(sum[:])[:16]
 }
 
+// AttemptSelector selects every object of one attempt of a run: what cleanup deletes.
+func AttemptSelector(runKey string, attempt int) string {
+	return LabelRun + "=" + RunLabel(runKey) + "," + LabelAttempt + "=" + strconv.Itoa(attempt)
+}
+
 // AppID is the Spark application id of one attempt: "spark-" and 32 hex digits, as Spark's
-// KubernetesConf.getKubernetesAppId makes it, but derived from the workflow and attempt so a
-// replayed render gives the same id.
-func AppID(workflowID string, attempt int) string {
-	sum := sha256.Sum256([]byte("app\x00" + workflowID + "\x00" + strconv.Itoa(attempt)))
+// KubernetesConf.getKubernetesAppId makes it, but derived from the run (RunKey) and attempt so
+// a replayed render gives the same id.
+func AppID(runKey string, attempt int) string {
+	sum := sha256.Sum256([]byte("app\x00" + runKey + "\x00" + strconv.Itoa(attempt)))
 	return "spark-" + hex.EncodeToString(sum[:16])
 }
 
 // MakeNames derives the names of one attempt's objects. The same inputs always give the same
 // names; every name is a valid DNS-1123 label whatever the job name holds.
-func MakeNames(jobName, workflowID string, attempt int) Names {
-	appID := AppID(workflowID, attempt)
+func MakeNames(jobName, runKey string, attempt int) Names {
+	appID := AppID(runKey, attempt)
 	base := sanitizeName(jobName)
 	if max := maxPrefixLen - 1 - prefixHashLen; len(base) > max {
 		base = strings.TrimRight(base[:max], "-")

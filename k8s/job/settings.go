@@ -15,6 +15,8 @@ const (
 	ConfDriverStartTimeout = "spark.kindling.driver.startTimeout"
 	// ConfImagePullTimeout: how long the driver may wait on its image before the attempt fails.
 	ConfImagePullTimeout = "spark.kindling.driver.imagePullTimeout"
+	// ConfMaxRunTime: how long one attempt may run before it is ended (default: no bound).
+	ConfMaxRunTime = "spark.kindling.maxRunTime"
 )
 
 // Defaults of the duration settings.
@@ -23,7 +25,7 @@ const (
 	DefaultImagePullTimeout   = 2 * time.Minute
 )
 
-var kindlingDurations = map[string]bool{ConfDriverStartTimeout: true, ConfImagePullTimeout: true}
+var kindlingDurations = map[string]bool{ConfDriverStartTimeout: true, ConfImagePullTimeout: true, ConfMaxRunTime: true}
 
 // SettingDuration reads a duration setting, or def when the job does not set it.
 func SettingDuration(spec *JobSpec, key string, def time.Duration) time.Duration {
@@ -47,7 +49,7 @@ func checkSettings(spec *JobSpec) field.ErrorList {
 	var out field.ErrorList
 	for _, k := range keys {
 		if !kindlingDurations[k] {
-			out = append(out, Invalid(SparkConfPath.Key(k), "unknown Kindling setting; known: %s, %s", ConfDriverStartTimeout, ConfImagePullTimeout))
+			out = append(out, Invalid(SparkConfPath.Key(k), "unknown Kindling setting; known: %s, %s, %s", ConfDriverStartTimeout, ConfImagePullTimeout, ConfMaxRunTime))
 			continue
 		}
 		if d, err := time.ParseDuration(spec.SparkConf[k]); err != nil || d <= 0 {

@@ -45,3 +45,16 @@ func validSpecForSettings() *JobSpec {
 	Default(s)
 	return s
 }
+
+func TestValidationErrorSaysItOnceWithTheRightPlural(t *testing.T) {
+	one := Errors(Check(&JobSpec{Name: "pi", Namespace: "default", SparkApplicationSpec: SparkApplicationSpec{
+		Type: TypePython, Mode: ModeCluster, Image: "spark:4", MainApplicationFile: "local:///a.py", RestartPolicy: RestartPolicy{Type: "Maybe"}}}))
+	if one == nil || !strings.HasPrefix(one.Error(), "invalid job spec (1 problem):\nspec.restartPolicy.type: ") {
+		t.Errorf("one problem reads %q", one)
+	}
+	two := Errors(Check(&JobSpec{Name: "pi", Namespace: "Default", SparkApplicationSpec: SparkApplicationSpec{
+		Type: TypePython, Mode: ModeCluster, Image: "spark:4", MainApplicationFile: "local:///a.py", RestartPolicy: RestartPolicy{Type: "Maybe"}}}))
+	if two == nil || !strings.HasPrefix(two.Error(), "invalid job spec (2 problems):\n") {
+		t.Errorf("two problems read %q", two)
+	}
+}

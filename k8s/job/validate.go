@@ -29,7 +29,11 @@ func (e *ValidationError) Error() string {
 	for i, p := range e.Problems {
 		lines[i] = p.String()
 	}
-	return fmt.Sprintf("invalid job spec (%d problems):\n%s", len(e.Problems), strings.Join(lines, "\n"))
+	noun := "problems"
+	if len(e.Problems) == 1 {
+		noun = "problem"
+	}
+	return fmt.Sprintf("invalid job spec (%d %s):\n%s", len(e.Problems), noun, strings.Join(lines, "\n"))
 }
 
 // Errors is a *ValidationError holding list, in its order, or nil when list is empty.

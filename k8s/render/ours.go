@@ -9,10 +9,28 @@ func (b *build) executorConf() {
 	for k, v := range b.kindlingLabels() {
 		b.set("spark.kubernetes.executor.label."+k, v)
 	}
-	b.set("spark.kubernetes.executor.annotation."+job.AnnotationWorkflow, b.opts.WorkflowID)
+	for k, v := range b.kindlingAnnotations() {
+		b.set("spark.kubernetes.executor.annotation."+k, v)
+	}
 }
 
-// kindlingLabels tie an object to its workflow run and attempt.
+func (b *build) runKey() string { return job.RunKey(b.opts.WorkflowID, b.opts.RunID) }
+
+// kindlingLabels tie an object to its workflow, run and attempt.
 func (b *build) kindlingLabels() map[string]string {
-	return map[string]string{job.LabelManagedBy: job.ManagedByValue, job.LabelRun: job.RunLabel(b.opts.WorkflowID), job.LabelAttempt: itoa(b.opts.Attempt)}
+	return map[string]string{
+		job.LabelManagedBy: job.ManagedByValue,
+		job.LabelWorkflow:  job.WorkflowLabel(b.opts.WorkflowID),
+		job.LabelRun:       job.RunLabel(b.runKey()),
+		job.LabelAttempt:   itoa(b.opts.Attempt),
+	}
+}
+
+// kindlingAnnotations name the workflow and run in full, for people and for the sweep.
+func (b *build) kindlingAnnotations() map[string]string {
+	out := map[string]string{job.AnnotationWorkflow: b.opts.WorkflowID}
+	if b.opts.RunID != "" {
+		out[job.AnnotationRun] = b.opts.RunID
+	}
+	return out
 }

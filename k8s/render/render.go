@@ -15,7 +15,10 @@ import (
 // render byte-identical objects.
 type Options struct {
 	WorkflowID string
-	Attempt    int // 1-based
+	// RunID is the workflow run's own ID: with it, every run gets its own names and labels
+	// (job.RunKey). Empty only for runs recorded before runs had their own identity.
+	RunID   string
+	Attempt int // 1-based
 	// Memory overheads in MiB that replace the computed ones when > 0; the workflow raises
 	// them after an OOMKilled attempt.
 	DriverMemoryOverheadMiB   int64
@@ -28,6 +31,8 @@ type Rendered struct {
 	Names     job.Names
 	AppID     string // spark-<32 hex>
 	Namespace string
+	// Selector selects every object of this attempt, and nothing of another run or attempt.
+	Selector string
 
 	ConfigMap *corev1.ConfigMap
 	DriverPod *corev1.Pod
@@ -106,7 +111,7 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 	}
 	driver.Namespace = spec.Namespace
 	r := &Rendered{
-		Names: names, AppID: names.AppID, Namespace: spec.Namespace,
+		Names: names, AppID: names.AppID, Namespace: spec.Namespace, Selector: job.AttemptSelector(b.runKey(), opts.Attempt),
 		ConfigMap: cm, DriverPod: driver, Service: b.service, Extra: extra,
 		DriverMemoryMiB: b.driver.TotalMiB, DriverMemoryOverheadMiB: b.driver.OverheadMiB,
 		ExecutorMemoryMiB: b.exec.TotalMiB, ExecutorMemoryOverheadMiB: b.exec.OverheadMiB,
@@ -114,7 +119,7 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 	// Every object carries the app's label and ours, so the attempt can be found and
 	// removed by selector whatever a feature made.
 	ours := mergeInto(map[string]string{job.LabelSparkAppID: names.AppID}, b.kindlingLabels())
-	workflow := map[string]string{job.AnnotationWorkflow: opts.WorkflowID}
+	workflow := b.kindlingAnnotations()
 	for _, m := range []*metav1.ObjectMeta{&cm.ObjectMeta, &driver.ObjectMeta, &r.Service.ObjectMeta} {
 		m.Labels = mergeInto(m.Labels, ours)
 		m.Annotations = mergeInto(m.Annotations, workflow)
@@ -129,7 +134,7 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 // newBuild is the state every feature shares, with every feature's conf applied and the
 // driver sized: what the driver steps start from.
 func newBuild(spec *job.JobSpec, opts Options) (*build, error) {
-	b := &build{spec: spec, names: job.MakeNames(spec.Name, opts.WorkflowID, opts.Attempt), opts: opts,
+	b := &build{spec: spec, names: job.MakeNames(spec.Name, job.RunKey(opts.WorkflowID, opts.RunID), opts.Attempt), opts: opts,
 		conf: baseConf(spec), files: map[string]string{}}
 	for _, f := range features {
 		if f.conf != nil {
