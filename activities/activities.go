@@ -23,6 +23,8 @@ type Activities struct {
 	HTTP    *http.Client      // dependency checks
 	// WatchNamespace is the one Kubernetes namespace Pods follows; "" for all.
 	WatchNamespace string
+	// Temporal tells the sweep which runs have ended.
+	Temporal WorkflowDescriber
 }
 
 func (a *Activities) objects() cluster.Objects {

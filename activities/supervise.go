@@ -77,6 +77,9 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 		} else {
 			missingSince = time.Time{}
 			execs := a.Pods.Executors(in.Namespace, in.AppID)
+			for uid, oom := range a.Pods.LostExecutors(in.Namespace, in.AppID) {
+				prog.RememberLost(uid, oom)
+			}
 			out, done := cluster.Classify(driver, execs, now, &prog, lim)
 			if done {
 				logger(ctx).Info("attempt ended", "driverPod", in.DriverPod, "outcome", out.Outcome, "reason", out.Reason)

@@ -38,7 +38,7 @@ func TestOperatorExamplesRunUnchanged(t *testing.T) {
 			}
 			if ttl := spec.TimeToLiveSeconds; ttl != nil && *ttl > 0 {
 				// The finished driver stays for timeToLiveSeconds, then a durable timer removes it.
-				driver := job.LabelRun + "=" + job.RunLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
+				driver := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 				if n := countPods(t, driver); n != 1 {
 					t.Fatalf("%d driver pods right after the job ended; timeToLiveSeconds %d should keep it", n, *ttl)
 				}
@@ -49,6 +49,3 @@ func TestOperatorExamplesRunUnchanged(t *testing.T) {
 		})
 	}
 }
-
-// readExample reads one example manifest; the published prometheus example holds
-// placeholders its reader is to fill in.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -106,10 +107,10 @@ func countPods(t *testing.T, selector string) int {
 	return n
 }
 
-// assertNothingLeft: no pod, service or ConfigMap of the job remains (TTL 0).
+// assertNothingLeft: no pod, service or ConfigMap of the job (any run of it) remains (TTL 0).
 func assertNothingLeft(t *testing.T, workflowID string, res workflows.JobResult) {
 	t.Helper()
-	selectors := []string{job.LabelRun + "=" + job.RunLabel(workflowID)}
+	selectors := []string{job.LabelWorkflow + "=" + job.WorkflowLabel(workflowID)}
 	for _, a := range res.Attempts {
 		if a.AppID != "" {
 			selectors = append(selectors, job.LabelSparkAppID+"="+a.AppID)
@@ -166,7 +167,7 @@ func saveHistory(t *testing.T, id string) {
 func TestSucceedsWithExecutors(t *testing.T) {
 	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "6s"})
 	run := start(t, spec, stack.taskQueue)
-	sel := job.LabelRun + "=" + job.RunLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
+	sel := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 	waitFor(t, 90*time.Second, "the driver pod", func() bool { return countPods(t, sel) == 1 })
 	var appID string
 	waitFor(t, 90*time.Second, "two executors", func() bool {
@@ -205,6 +206,18 @@ func TestAppFailureReportsItsExitCode(t *testing.T) {
 	}
 	if res.State != workflows.StateFailed || !strings.Contains(res.Reason, "exit code 3") {
 		t.Fatalf("state %s, reason %q: want FAILED with exit code 3", res.State, res.Reason)
+	}
+	// Failed where Temporal users look: the run's status, and its failure's message.
+	d, err := stack.temporal.DescribeWorkflowExecution(context.Background(), run.GetID(), run.GetRunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := d.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_FAILED {
+		t.Errorf("temporal workflow describe shows %s, want Failed", st)
+	}
+	var appErr *temporal.ApplicationError
+	if err := run.Get(context.Background(), nil); !errors.As(err, &appErr) || appErr.Type() != workflows.ErrJobFailed || !strings.Contains(appErr.Message(), "exit code 3") {
+		t.Errorf("the workflow's failure is %v, want %s saying exit code 3", err, workflows.ErrJobFailed)
 	}
 	if len(res.Attempts) != 1 || res.Attempts[0].ExitCode != 3 {
 		t.Fatalf("attempts = %+v, want one with exit code 3 (restartPolicy Never)", res.Attempts)
@@ -353,7 +366,7 @@ func TestWorkerKilledDuringSupervisionResumes(t *testing.T) {
 	w := startWorker()
 	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "40s"})
 	run := start(t, spec, queue)
-	drivers := job.LabelRun + "=" + job.RunLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
+	drivers := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 	waitFor(t, 90*time.Second, "supervision with executors running", func() bool {
 		st, err := queryStatus(run)
 		return err == nil && st.Stage == workflows.StageSupervising && st.ExecutorsRunning == 2

@@ -105,6 +105,7 @@ func setup(m *testing.M) (int, error) {
 	w.RegisterActivity(&activities.Activities{
 		Kube: wk.Kube, Dynamic: wk.Dynamic, Mapper: wk.Mapper,
 		Pods: pods, HTTP: &http.Client{Timeout: time.Minute},
+		Temporal: stack.temporal,
 	})
 	if err := w.Start(); err != nil {
 		return 0, fmt.Errorf("start in-process worker: %w", err)

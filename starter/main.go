@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		newSubmitCmd(opts),
 		newStatusCmd(opts),
 		newCancelCmd(opts),
+		newSweepCmd(opts),
 		newListCmd(opts),
 		newRenderCmd(),
 	)

@@ -28,6 +28,7 @@ type config struct {
 	logFormat, logLevel           string
 	stopTimeout, heartbeatEvery   time.Duration
 	maxActivities                 int
+	sweepEvery                    time.Duration
 }
 
 func main() {
@@ -42,6 +43,7 @@ func main() {
 	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 30*time.Second, "on SIGTERM, how long running activities get to hand over")
 	flag.DurationVar(&cfg.heartbeatEvery, "progress-interval", 5*time.Second, "how often a supervised job's progress (driver phase, executor counts) reaches Temporal")
 	flag.IntVar(&cfg.maxActivities, "max-activities", 2000, "most activities (mostly supervisors) one worker runs at once")
+	flag.DurationVar(&cfg.sweepEvery, "sweep-every", 10*time.Minute, "how often the sweep removes what ended jobs left (a Temporal Schedule per task queue); 0: no schedule")
 	flag.Parse()
 
 	log, err := newLogger(cfg.logFormat, cfg.logLevel)
@@ -87,6 +89,11 @@ func run(cfg config, log *slog.Logger) error {
 	if err := workflows.CheckSearchAttributes(ctx, tc, cfg.namespace); err != nil {
 		return err
 	}
+	if cfg.sweepEvery > 0 {
+		if err := workflows.EnsureSweepSchedule(ctx, tc, cfg.taskQueue, cfg.sweepEvery); err != nil {
+			return fmt.Errorf("create the sweep's schedule: %w", err)
+		}
+	}
 
 	w := worker.New(tc, cfg.taskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.maxActivities,
@@ -104,6 +111,7 @@ func run(cfg config, log *slog.Logger) error {
 		HTTP:    &http.Client{Timeout: 10 * time.Minute},
 		// Supervision sees only this namespace: Validate refuses jobs elsewhere.
 		WatchNamespace: cfg.watchNamespace,
+		Temporal:       tc,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -23,6 +23,9 @@ const (
 	TaskQueue                = "kindling"
 	WorkflowName             = "SparkJob"
 	CleanupAfterWorkflowName = "CleanupAfter"
+	SweepWorkflowName        = "KindlingSweep"
+	// SweepScheduleID is the Temporal Schedule a worker keeps to run the sweep, per task queue.
+	SweepSchedulePrefix = "kindling-sweep-"
 	// QueryStatus returns a Status.
 	QueryStatus = "status"
 )
@@ -176,11 +179,9 @@ func ResultFromError(err error) (JobResult, bool) {
 	return res, false
 }
 
-// CleanupWorkflowID is the ID of the CleanupAfter a SparkJob run starts: from the run ID
-// alone, which is unique and, unlike the workflow ID, kept by the replayer.
-func CleanupWorkflowID(runID string) string {
-	return "kindling-cleanup-" + runID
-}
+// CleanupWorkflowID is the ID of the CleanupAfter a SparkJob run starts (see
+// activities.CleanupWorkflowID, which the sweep reads it by).
+func CleanupWorkflowID(runID string) string { return activities.CleanupWorkflowID(runID) }
 
 // Registry is the part of a worker (or a replayer) that registers workflows.
 type Registry interface {
@@ -192,4 +193,5 @@ type Registry interface {
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(SparkJob, workflow.RegisterOptions{Name: WorkflowName})
 	r.RegisterWorkflowWithOptions(CleanupAfter, workflow.RegisterOptions{Name: CleanupAfterWorkflowName})
+	r.RegisterWorkflowWithOptions(Sweep, workflow.RegisterOptions{Name: SweepWorkflowName})
 }

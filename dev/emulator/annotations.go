@@ -18,6 +18,10 @@ const (
 	// AnnotationSidecarsKeepRunning "true": when the driver ends, its other containers keep
 	// running, so the pod stays Running, as a pod with a log-shipping sidecar does.
 	AnnotationSidecarsKeepRunning = "emulator.kindling.dev/sidecars-keep-running"
+	// AnnotationExecutorOOMBelow: executors whose memory limit is below this quantity are
+	// OOMKilled (137) once running and deleted, as Spark deletes a lost executor; when all
+	// are lost the driver gives up with exit code 1, as Spark does past its executor failures.
+	AnnotationExecutorOOMBelow = "emulator.kindling.dev/executor-oom-below"
 	// AnnotationOutcomeFrom names a ConfigMap in the driver's namespace whose keys (duration,
 	// exit-code, …, the annotations' names without the prefix) override the annotations when
 	// the driver starts: a test changes it between runs, as a user fixes a job's input.
@@ -47,6 +51,7 @@ type Outcome struct {
 	ExitCode            int32
 	OOMBelow            *resource.Quantity // nil: never OOMKilled
 	ExecutorFailures    int
+	ExecutorOOMBelow    *resource.Quantity // nil: executors are never OOMKilled
 	ImagePullError      bool
 	SidecarsKeepRunning bool
 }
@@ -84,6 +89,13 @@ func ParseOutcome(annotations map[string]string) (Outcome, error) {
 			return o, &OutcomeError{AnnotationOOMBelow, v, "a positive quantity such as 2Gi"}
 		}
 		o.OOMBelow = &q
+	}
+	if v, ok := annotations[AnnotationExecutorOOMBelow]; ok {
+		q, err := resource.ParseQuantity(v)
+		if err != nil || q.Sign() <= 0 {
+			return o, &OutcomeError{AnnotationExecutorOOMBelow, v, "a positive quantity such as 2Gi"}
+		}
+		o.ExecutorOOMBelow = &q
 	}
 	if v, ok := annotations[AnnotationExecutorFailures]; ok {
 		n, err := strconv.Atoi(v)

@@ -16,6 +16,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -344,11 +345,21 @@ func (e *Emulator) run(ctx context.Context, log *slog.Logger, st *driverState, p
 			} else {
 				end := startedAt.Add(outcome.Duration)
 				log.Info("driver running", "executors", plan.Instances, "batchSize", plan.BatchSize, "end", end.Format(time.RFC3339Nano))
-				e.allocate(ctx, log, st, pod, plan, outcome.ExecutorFailures, end)
+				failures, failWith, lost := outcome.ExecutorFailures, terminationFor(1, ""), false
+				if below := outcome.ExecutorOOMBelow; below != nil && plan.Instances > 0 {
+					if limit, ok := executorMemoryLimit(plan); ok && limit.Cmp(*below) < 0 {
+						log.Info("executor memory limit below executor-oom-below: executors are OOMKilled", "limit", limit.String(), "oomBelow", below.String())
+						failures, failWith, lost = plan.Instances, oomKilled, true
+					}
+				}
+				e.allocate(ctx, log, st, pod, plan, failures, failWith, lost, end)
 				if !sleepUntil(ctx, end) {
 					return
 				}
 				t := terminationFor(outcome.ExitCode, "")
+				if lost {
+					t = terminationFor(1, "every executor was lost (OOMKilled)")
+				}
 				t.SidecarsKeepRunning = outcome.SidecarsKeepRunning
 				e.end(ctx, log, pod, t)
 				return
@@ -378,8 +389,9 @@ func (e *Emulator) startedAt(ctx context.Context, pod *corev1.Pod) (time.Time, e
 
 // allocate creates the executors in batches as Spark's ExecutorPodsAllocator does: the next
 // batch only once no executor of the previous one is pending. The first `failures` executors
-// fail once running. It returns when all that is done, or at end.
-func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverState, driver *corev1.Pod, plan *ExecutorPlan, failures int, end time.Time) {
+// end as failWith once running, and are deleted when deleteFailed (as Spark deletes a lost
+// executor). It returns when all that is done, or at end.
+func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverState, driver *corev1.Pod, plan *ExecutorPlan, failures int, failWith Termination, deleteFailed bool, end time.Time) {
 	requested := map[int]bool{} // created but maybe not yet in the cache
 	failed := map[int]bool{}
 	deadline, cancel := context.WithDeadline(ctx, end)
@@ -390,6 +402,7 @@ func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverSta
 		for id := 1; id <= plan.Instances; id++ {
 			pod, seen := execs[id]
 			switch {
+			case failed[id]:
 			case !seen && requested[id]:
 				pending++
 			case !seen:
@@ -408,11 +421,16 @@ func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverSta
 				continue
 			}
 			if pod.Status.Phase == corev1.PodRunning {
-				if _, err := terminate(deadline, e.client, pod.Namespace, pod.Name, terminationFor(1, "")); err != nil {
+				if _, err := terminate(deadline, e.client, pod.Namespace, pod.Name, failWith); err != nil {
 					log.Error("fail executor", "executor", pod.Name, "err", err)
-				} else {
-					log.Info("executor failed as asked", "executor", pod.Name)
-					failed[id] = true
+					continue
+				}
+				log.Info("executor failed as asked", "executor", pod.Name, "reason", failWith.Reason)
+				failed[id] = true
+				if deleteFailed {
+					if err := e.client.CoreV1().Pods(pod.Namespace).Delete(deadline, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+						log.Error("delete failed executor", "executor", pod.Name, "err", err)
+					}
 				}
 			}
 		}
@@ -571,4 +589,15 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	case <-timer.C:
 		return true
 	}
+}
+
+// executorMemoryLimit is the memory limit Spark gives every executor of the plan.
+func executorMemoryLimit(plan *ExecutorPlan) (resource.Quantity, bool) {
+	pod := plan.Pod(1)
+	for _, c := range pod.Spec.Containers {
+		if q, ok := c.Resources.Limits[corev1.ResourceMemory]; ok {
+			return q, true
+		}
+	}
+	return resource.Quantity{}, false
 }

@@ -54,6 +54,29 @@ type Progress struct {
 	OOMKilledExecutors []string `json:",omitempty"`
 }
 
+// RememberLost records a failed executor for the rest of the attempt.
+func (p *Progress) RememberLost(uid string, oomKilled bool) {
+	p.FailedExecutors = remember(p.FailedExecutors, uid)
+	if oomKilled {
+		p.OOMKilledExecutors = remember(p.OOMKilledExecutors, uid)
+	}
+}
+
+// ExecutorFailure tells whether an executor pod has failed, and whether it was OOMKilled: phase
+// Failed, or (restartPolicy Never) a container that ended non-zero while the pod still runs.
+func ExecutorFailure(p *corev1.Pod) (failed, oomKilled bool) {
+	switch p.Status.Phase {
+	case corev1.PodRunning:
+		if t := terminatedNonZero(p); t != nil {
+			return true, t.Reason == "OOMKilled"
+		}
+	case corev1.PodFailed:
+		t := sparkContainerTerminated(p, "")
+		return true, t != nil && t.Reason == "OOMKilled"
+	}
+	return false, false
+}
+
 // remember adds uid to a sorted set.
 func remember(set []string, uid string) []string {
 	i, found := slices.BinarySearch(set, uid)
@@ -85,24 +108,15 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 	}
 	prog.ExecutorsRunning, prog.ExecutorsPending = 0, 0
 	for _, e := range execs {
-		var t *corev1.ContainerStateTerminated
+		if failed, oom := ExecutorFailure(e); failed {
+			prog.RememberLost(string(e.UID), oom)
+			continue
+		}
 		switch e.Status.Phase {
 		case corev1.PodRunning:
-			if t = terminatedNonZero(e); t == nil {
-				prog.ExecutorsRunning++
-			}
+			prog.ExecutorsRunning++
 		case corev1.PodPending:
 			prog.ExecutorsPending++
-		case corev1.PodFailed:
-			if t = sparkContainerTerminated(e, ""); t == nil {
-				t = &corev1.ContainerStateTerminated{}
-			}
-		}
-		if t != nil {
-			prog.FailedExecutors = remember(prog.FailedExecutors, string(e.UID))
-			if t.Reason == "OOMKilled" {
-				prog.OOMKilledExecutors = remember(prog.OOMKilledExecutors, string(e.UID))
-			}
 		}
 	}
 	// Spark deletes failed executors: the sets remember them for the whole attempt.
@@ -141,7 +155,7 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 		}
 		t := sparkContainerTerminated(driver, job.DriverContainerName)
 		if t == nil {
-			return out(OutcomeAppFailed, "driver pod failed before its container ran"+why(driver), 0)
+			return out(OutcomeAppFailed, "driver pod failed"+why(driver), 0)
 		}
 		if t.Reason == "OOMKilled" {
 			return out(OutcomeOOMKilled, fmt.Sprintf("driver was OOMKilled (exit code %d): its memory limit is too low", t.ExitCode), t.ExitCode)

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type PodWatch struct {
 
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{} // app id → wake-up channels
+	// lost holds, for each subscribed app, the executors seen failed as events passed: Spark
+	// deletes a failed executor at once, often before a supervisor looks at the cache.
+	lost map[string]map[string]bool // app → executor UID → OOMKilled
 }
 
 const byAppIndex = "spark-app-selector"
@@ -46,6 +50,11 @@ func NewPodWatch(cs kubernetes.Interface, namespace string, resync time.Duration
 		informer: inf.Informer(),
 		factory:  factory,
 		subs:     map[string]map[chan struct{}]struct{}{},
+		lost:     map[string]map[string]bool{},
+	}
+	// A worker following thousands of executors keeps only what supervision reads.
+	if err := w.informer.SetTransform(slim); err != nil {
+		return nil, fmt.Errorf("set pod transform: %w", err)
 	}
 	if err := w.informer.AddIndexers(cache.Indexers{byAppIndex: func(obj any) ([]string, error) {
 		p, ok := obj.(*corev1.Pod)
@@ -61,7 +70,13 @@ func NewPodWatch(cs kubernetes.Interface, namespace string, resync time.Duration
 			obj = d.Obj
 		}
 		if p, ok := obj.(*corev1.Pod); ok {
-			w.wake(p.Namespace + "/" + p.Labels[job.LabelSparkAppID])
+			key := p.Namespace + "/" + p.Labels[job.LabelSparkAppID]
+			if p.Labels[job.LabelSparkRole] == job.SparkRoleExecutor {
+				if failed, oom := ExecutorFailure(p); failed {
+					w.recordLost(key, string(p.UID), oom)
+				}
+			}
+			w.wake(key)
 		}
 	}
 	if _, err := w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -136,9 +151,30 @@ func (w *PodWatch) Subscribe(namespace, appID string) (<-chan struct{}, func()) 
 		delete(w.subs[key], ch)
 		if len(w.subs[key]) == 0 {
 			delete(w.subs, key)
+			delete(w.lost, key)
 		}
 		w.mu.Unlock()
 	}
+}
+
+// LostExecutors returns the executors of an app seen failed since its first subscriber
+// came, by UID, with whether each was OOMKilled.
+func (w *PodWatch) LostExecutors(namespace, appID string) map[string]bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.lost[namespace+"/"+appID])
+}
+
+func (w *PodWatch) recordLost(key, uid string, oom bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, watched := w.subs[key]; !watched {
+		return
+	}
+	if w.lost[key] == nil {
+		w.lost[key] = map[string]bool{}
+	}
+	w.lost[key][uid] = w.lost[key][uid] || oom
 }
 
 func (w *PodWatch) wake(key string) {
@@ -150,4 +186,29 @@ func (w *PodWatch) wake(key string) {
 		default:
 		}
 	}
+}
+
+// slim strips a pod of what supervision never reads before the cache keeps it: managed fields
+// and annotations on every pod, and on executors their volumes, init containers, scheduling
+// constraints and containers' env, mounts, commands and resources (the driver keeps its
+// volumes and env: a Pending driver's missing ConfigMaps and Secrets are found through them).
+func slim(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	p.ManagedFields = nil
+	p.Annotations = nil
+	if p.Labels[job.LabelSparkRole] != job.SparkRoleExecutor {
+		return p, nil
+	}
+	p.Spec.Volumes, p.Spec.InitContainers = nil, nil
+	p.Spec.Affinity, p.Spec.Tolerations, p.Spec.NodeSelector = nil, nil, nil
+	for i := range p.Spec.Containers {
+		c := &p.Spec.Containers[i]
+		c.Env, c.EnvFrom, c.VolumeMounts, c.Args, c.Command = nil, nil, nil, nil, nil
+		c.Resources = corev1.ResourceRequirements{}
+	}
+	p.Status.InitContainerStatuses = nil
+	return p, nil
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,80 @@ func TestPodWatchIndexesByAppAndWakesOnlyThatApp(t *testing.T) {
 	case <-wakeB:
 		t.Error("app b's supervisor was woken by app a's executor")
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func startWatch(t *testing.T, cs *fake.Clientset) *PodWatch {
+	t.Helper()
+	w, err := NewPodWatch(cs, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	wait, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	if err := w.Start(ctx, wait); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// Spark deletes a failed executor at once, often before a supervisor looks at the cache:
+// the watch remembers it from the events that passed.
+func TestPodWatchRemembersAnExecutorDeletedRightAfterItFailed(t *testing.T) {
+	cs := fake.NewClientset()
+	w := startWatch(t, cs)
+	wake, stop := w.Subscribe("jobs", "spark-a")
+	defer stop()
+	ctx := context.Background()
+	exec := sparkPod("a-exec-1", "spark-a", job.SparkRoleExecutor)
+	exec.UID = "uid-1"
+	if _, err := cs.CoreV1().Pods("jobs").Create(ctx, exec, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	exec.Status = corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{{Name: "spark-kubernetes-executor",
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}}
+	if _, err := cs.CoreV1().Pods("jobs").UpdateStatus(ctx, exec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().Pods("jobs").Delete(ctx, exec.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for len(w.LostExecutors("jobs", "spark-a")) == 0 || w.Pod("jobs", "a-exec-1") != nil {
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatalf("lost executors %v after the executor failed and was deleted", w.LostExecutors("jobs", "spark-a"))
+		}
+	}
+	if got := w.LostExecutors("jobs", "spark-a"); !got["uid-1"] {
+		t.Errorf("lost executors = %v, want uid-1 OOMKilled", got)
+	}
+}
+
+// The cache keeps only what supervision reads, so ten thousand executors fit a worker.
+func TestPodWatchKeepsSlimPods(t *testing.T) {
+	exec := sparkPod("a-exec-1", "spark-a", job.SparkRoleExecutor)
+	exec.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}
+	exec.Annotations = map[string]string{"big": strings.Repeat("x", 4096)}
+	exec.Spec.Volumes = []corev1.Volume{{Name: "spark-local-dir-1"}}
+	exec.Spec.Containers = []corev1.Container{{Name: "spark-kubernetes-executor", Image: "spark:4",
+		Env: []corev1.EnvVar{{Name: "SPARK_EXECUTOR_ID", Value: "1"}}}}
+	driver := sparkPod("a-driver", "spark-a", job.SparkRoleDriver)
+	driver.Spec.Volumes = []corev1.Volume{{Name: "spark-conf-volume-driver"}}
+	w := startWatch(t, fake.NewClientset(exec, driver))
+
+	e := w.Pod("jobs", "a-exec-1")
+	if e == nil || len(e.ManagedFields) > 0 || len(e.Annotations) > 0 || len(e.Spec.Volumes) > 0 || len(e.Spec.Containers[0].Env) > 0 {
+		t.Errorf("cached executor keeps what supervision never reads: %+v", e)
+	}
+	if e != nil && e.Spec.Containers[0].Image != "spark:4" {
+		t.Error("the executor's container lost its name or image")
+	}
+	if d := w.Pod("jobs", "a-driver"); d == nil || len(d.Spec.Volumes) != 1 {
+		t.Error("the driver lost the volumes its missing-config check reads")
 	}
 }
 

@@ -71,6 +71,15 @@ func TestOverheadOverrideRaisesMemory(t *testing.T) {
 	if r.ExecutorMemoryMiB != 1024+700 {
 		t.Errorf("executor = %dMi, want %dMi", r.ExecutorMemoryMiB, 1024+700)
 	}
+	// Spark sizes executors from spark.properties: the raise must be there, or executors
+	// OOM again however often the job is retried.
+	props := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])
+	if got := props["spark.executor.memoryOverhead"]; got != "700m" {
+		t.Errorf("spark.executor.memoryOverhead = %q, want 700m", got)
+	}
+	if got := props["spark.driver.memoryOverhead"]; got != "1024m" {
+		t.Errorf("spark.driver.memoryOverhead = %q, want 1024m", got)
+	}
 }
 
 func TestCPURequestAndLimit(t *testing.T) {

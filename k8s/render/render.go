@@ -142,6 +142,14 @@ func newBuild(spec *job.JobSpec, opts Options) (*build, error) {
 		}
 	}
 	b.executorConf()
+	// A raised overhead (after an OOMKill) must reach Spark: executors are sized by the
+	// driver from spark.properties, not by the template.
+	if n := opts.ExecutorMemoryOverheadMiB; n > 0 {
+		b.set("spark.executor.memoryOverhead", fmt.Sprintf("%dm", n))
+	}
+	if n := opts.DriverMemoryOverheadMiB; n > 0 {
+		b.set("spark.driver.memoryOverhead", fmt.Sprintf("%dm", n))
+	}
 	var err error
 	if b.driver, b.driverFactor, err = driverMemory(b.conf, b.nonJVM(), opts.DriverMemoryOverheadMiB); err != nil {
 		return nil, fmt.Errorf("size driver memory: %w", err)

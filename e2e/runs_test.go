@@ -1,0 +1,247 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/workflows"
+)
+
+// firstWorkflowTask is the event ID of a run's first WorkflowTaskCompleted: resetting there
+// runs the whole workflow again, the usual way to re-run a failed job from the UI.
+func firstWorkflowTask(t *testing.T, id, runID string) int64 {
+	t.Helper()
+	it := stack.temporal.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			return e.GetEventId()
+		}
+	}
+	t.Fatalf("no completed workflow task in %s", id)
+	return 0
+}
+
+func driverPods(t *testing.T, selector string) []corev1.Pod {
+	t.Helper()
+	l, err := stack.kube.Kube.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{
+		LabelSelector: selector + "," + job.LabelSparkRole + "=driver"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Items
+}
+
+// A failed job is fixed (here: its input) and reset from the UI: the new run gets a driver
+// of its own that completes, while the first run's failed driver is still kept for its TTL;
+// the first run's delayed cleanup then removes only what the first run made.
+func TestResetGivesARunItsOwnObjects(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	input := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "e2e-reset-input-" + uuid.NewString()[:8], Namespace: ns},
+		Data: map[string]string{"exit-code": "3"}}
+	if _, err := stack.kube.Kube.CoreV1().ConfigMaps(ns).Create(ctx, input, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer stack.kube.Kube.CoreV1().ConfigMaps(ns).Delete(ctx, input.Name, metav1.DeleteOptions{})
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/outcome-from": input.Name}, func(s *job.JobSpec) {
+		ttl := int64(600)
+		s.TimeToLiveSeconds = &ttl
+	})
+	first := start(t, spec, stack.taskQueue)
+	res1, err := result(t, first, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res1.State != workflows.StateFailed {
+		t.Fatalf("first run: %s (%s), want FAILED", res1.State, res1.Reason)
+	}
+	firstDriver := res1.Attempts[0].DriverPod
+
+	// The user fixes the input and resets the failed run.
+	input.Data["exit-code"] = "0"
+	if _, err := stack.kube.Kube.CoreV1().ConfigMaps(ns).Update(ctx, input, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reset, err := stack.temporal.ResetWorkflowExecution(ctx, &workflowservice.ResetWorkflowExecutionRequest{
+		Namespace:                 "default",
+		WorkflowExecution:         &commonpb.WorkflowExecution{WorkflowId: first.GetID(), RunId: first.GetRunID()},
+		Reason:                    "input fixed",
+		WorkflowTaskFinishEventId: firstWorkflowTask(t, first.GetID(), first.GetRunID()),
+		RequestId:                 uuid.NewString(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := stack.temporal.GetWorkflow(ctx, first.GetID(), reset.GetRunId())
+	res2, err := result(t, second, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.State != workflows.StateCompleted {
+		t.Fatalf("reset run: %s (%s), want COMPLETED", res2.State, res2.Reason)
+	}
+	secondDriver := res2.Attempts[0].DriverPod
+	if secondDriver == firstDriver || res2.AppID == res1.AppID {
+		t.Fatalf("the reset run took over the first run's driver %s (app %s)", firstDriver, res1.AppID)
+	}
+	byWorkflow := job.LabelWorkflow + "=" + job.WorkflowLabel(first.GetID())
+	if n := len(driverPods(t, byWorkflow)); n != 2 {
+		t.Fatalf("%d drivers of the workflow, want both runs' (each kept for its TTL)", n)
+	}
+
+	// The first run's delayed cleanup ends (cancelled: it deletes at once) and takes only its own.
+	cleanup := workflows.CleanupWorkflowID(first.GetRunID())
+	if err := stack.temporal.CancelWorkflow(ctx, cleanup, ""); err != nil {
+		t.Fatal(err)
+	}
+	_ = stack.temporal.GetWorkflow(ctx, cleanup, "").Get(ctx, nil)
+	waitFor(t, time.Minute, "the first run's driver to go", func() bool {
+		_, err := stack.kube.Kube.CoreV1().Pods(ns).Get(ctx, firstDriver, metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+	if p, err := stack.kube.Kube.CoreV1().Pods(ns).Get(ctx, secondDriver, metav1.GetOptions{}); err != nil || p.DeletionTimestamp != nil {
+		t.Fatalf("the first run's cleanup touched the reset run's driver %s: %v", secondDriver, err)
+	}
+	cleanup = workflows.CleanupWorkflowID(reset.GetRunId())
+	if err := stack.temporal.CancelWorkflow(ctx, cleanup, ""); err != nil {
+		t.Fatal(err)
+	}
+	_ = stack.temporal.GetWorkflow(ctx, cleanup, "").Get(ctx, nil)
+	assertNothingLeft(t, first.GetID(), res2)
+}
+
+// A log-shipping sidecar keeps the driver pod Running after Spark's container ended; the job
+// ends with the driver container.
+func TestSidecarJobEndsWithItsDriver(t *testing.T) {
+	t.Parallel()
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/sidecars-keep-running": "true"}, func(s *job.JobSpec) {
+		s.Driver.Sidecars = []corev1.Container{{Name: "log-shipper", Image: "fluent/fluent-bit:3.2"}}
+	})
+	run := start(t, spec, stack.taskQueue)
+	res, err := result(t, run, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != workflows.StateCompleted {
+		t.Fatalf("state %s (%s), want COMPLETED", res.State, res.Reason)
+	}
+	assertNothingLeft(t, run.GetID(), res)
+}
+
+// Spark deletes OOMKilled executors at once; the next attempt still gets more executor memory.
+func TestExecutorOOMKillsRaiseExecutorMemory(t *testing.T) {
+	t.Parallel()
+	// 512m executors ask 896Mi; below 1000Mi the emulator OOMKills them. The next attempt's
+	// executor overhead is 384Mi × 1.5 = 576Mi: 1088Mi, enough.
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/executor-oom-below": "1000Mi"}, func(s *job.JobSpec) {
+		retries, interval := int32(2), int64(1)
+		s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnFailureRetries: &retries, OnFailureRetryInterval: &interval}
+	})
+	run := start(t, spec, stack.taskQueue)
+	res, err := result(t, run, 4*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != workflows.StateCompleted || len(res.Attempts) != 2 {
+		t.Fatalf("state %s after %d attempts (%s), want COMPLETED on the second", res.State, len(res.Attempts), res.Reason)
+	}
+	if a, b := res.Attempts[0].ExecutorMemoryOverheadMiB, res.Attempts[1].ExecutorMemoryOverheadMiB; a != 384 || b != 576 {
+		t.Fatalf("executor overheads %dMi then %dMi, want 384Mi then 576Mi", a, b)
+	}
+	assertNothingLeft(t, run.GetID(), res)
+}
+
+// A job terminated from the UI runs no cleanup; the sweep removes what it left.
+func TestSweepRemovesATerminatedJobsObjects(t *testing.T) {
+	t.Parallel()
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "10m"})
+	run := start(t, spec, stack.taskQueue)
+	sel := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID())
+	waitFor(t, 90*time.Second, "the driver to run", func() bool {
+		pods := driverPods(t, sel)
+		return len(pods) == 1 && pods[0].Status.Phase == corev1.PodRunning
+	})
+	ctx := context.Background()
+	if err := stack.temporal.TerminateWorkflow(ctx, run.GetID(), "", "terminated from the UI"); err != nil {
+		t.Fatal(err)
+	}
+	sweep, err := stack.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: "e2e-sweep-" + uuid.NewString()[:8], TaskQueue: stack.taskQueue,
+	}, workflows.SweepWorkflowName, activities.SweepInput{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out activities.SweepOutput
+	if err := sweep.Get(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(out.Deleted, "\n"), run.GetID()) {
+		t.Fatalf("the sweep did not remove %s; it deleted %q", run.GetID(), out.Deleted)
+	}
+	waitFor(t, time.Minute, "the terminated job's pods to go", func() bool { return countPods(t, sel) == 0 })
+	assertNothingLeft(t, run.GetID(), workflows.JobResult{})
+}
+
+// A node that goes away takes the driver with it; the attempt ends with a reason that names
+// the node.
+func TestDriverOnALostNodeNamesTheNode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	nodes, err := stack.kube.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("no node to copy: %v", err)
+	}
+	// A node of its own, so the other tests' pods are not on it.
+	node := nodes.Items[0].DeepCopy()
+	name := "e2e-lost-" + uuid.NewString()[:8]
+	node.ObjectMeta = metav1.ObjectMeta{Name: name, Annotations: node.Annotations,
+		Labels: map[string]string{"type": "kwok", "kindling.dev/e2e-node": name}}
+	node.Spec = corev1.NodeSpec{Taints: []corev1.Taint{{Key: "kindling.dev/e2e", Value: name, Effect: corev1.TaintEffectNoSchedule}}}
+	node.Status = corev1.NodeStatus{Allocatable: node.Status.Allocatable, Capacity: node.Status.Capacity}
+	if _, err := stack.kube.Kube.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer stack.kube.Kube.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{})
+
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "10m"}, func(s *job.JobSpec) {
+		zero := int32(0)
+		s.Executor.Instances = &zero
+		s.Driver.NodeSelector = map[string]string{"kindling.dev/e2e-node": name}
+		s.Driver.Tolerations = []corev1.Toleration{{Key: "kindling.dev/e2e", Operator: corev1.TolerationOpEqual, Value: name, Effect: corev1.TaintEffectNoSchedule}}
+	})
+	run := start(t, spec, stack.taskQueue)
+	sel := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID())
+	waitFor(t, 90*time.Second, "the driver to run on "+name, func() bool {
+		pods := driverPods(t, sel)
+		return len(pods) == 1 && pods[0].Spec.NodeName == name && pods[0].Status.Phase == corev1.PodRunning
+	})
+	if err := stack.kube.Kube.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := result(t, run, 4*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != workflows.StateFailed || !strings.Contains(res.Reason, name) {
+		t.Fatalf("state %s, reason %q: want FAILED with a reason that names node %s", res.State, res.Reason, name)
+	}
+	t.Logf("reason: %s", res.Reason)
+	assertNothingLeft(t, run.GetID(), res)
+}
