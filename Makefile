@@ -27,12 +27,14 @@ unit: ## Run the unit tests only (no stack needed)
 	$(GO) test -count=1 $(PKGS)
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+WORKFLOWCHECK ?= go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go vet, staticcheck, Temporal's workflowcheck (determinism of workflow code)
 	@out=$$(gofmt -l . | grep -v '^dev/tools/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+	$(GO) run $(WORKFLOWCHECK) $(PKGS)
 
 DEEPCOPY ?= k8s.io/code-generator/cmd/deepcopy-gen@v0.37.2
 

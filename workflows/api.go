@@ -103,8 +103,11 @@ const (
 
 // Status is what the status query returns: the job's live state.
 type Status struct {
-	State            string `json:"state"`
-	Stage            string `json:"stage"`
+	State string `json:"state"`
+	Stage string `json:"stage"`
+	// Run is 1, then 2, 3, … as a restartPolicy Always job continues as new.
+	Run int `json:"run,omitempty"`
+	// Attempt counts every attempt of the job, across its runs.
 	Attempt          int    `json:"attempt"`
 	AppID            string `json:"appId,omitempty"`
 	DriverPod        string `json:"driverPod,omitempty"`
@@ -154,6 +157,19 @@ type AttemptResult struct {
 	ExecutorMemoryOverheadMiB int64     `json:"executorMemoryOverheadMiB"`
 	StartedAt                 time.Time `json:"startedAt"`
 	EndedAt                   time.Time `json:"endedAt"`
+}
+
+// Carry is what a SparkJob run hands the next when it continues as new (restartPolicy
+// Always, every MaxAttempts attempts): where its restart policy and memory stood.
+type Carry struct {
+	Run                      int   `json:"run"`
+	AttemptsBefore           int   `json:"attemptsBefore"`
+	RunFailures              int   `json:"runFailures,omitempty"`
+	SubmissionFailures       int   `json:"submissionFailures,omitempty"`
+	DriverOverheadMiB        int64 `json:"driverOverheadMiB,omitempty"`
+	ExecutorOverheadMiB      int64 `json:"executorOverheadMiB,omitempty"`
+	FirstDriverOverheadMiB   int64 `json:"firstDriverOverheadMiB,omitempty"`
+	FirstExecutorOverheadMiB int64 `json:"firstExecutorOverheadMiB,omitempty"`
 }
 
 // CleanupAfterInput is CleanupAfter's input: wait Delay, then delete what Cleanup names.

@@ -82,6 +82,10 @@ var (
 // has no fixed cap. Runs recorded before it replay as they ran.
 const versionRunIdentity = "run-identity"
 
+// versionContinueAsNew marks runs that, with restartPolicy Always, continue as new after
+// MaxAttempts attempts instead of stopping, carrying where the job stood (Carry).
+const versionContinueAsNew = "continue-as-new"
+
 // Options of runs from versionRunIdentity on.
 var (
 	// A cancel waits for Create to finish, so Cleanup never runs while a driver is still
@@ -109,6 +113,7 @@ func withHeartbeat(o workflow.ActivityOptions, d time.Duration) workflow.Activit
 // jobRun is one SparkJob run's state: what the status query shows and what the result returns.
 type jobRun struct {
 	spec    job.JobSpec
+	carry   Carry
 	wfID    string
 	runID   string // set from versionRunIdentity on: names and labels derive from it
 	version workflow.Version
@@ -116,12 +121,17 @@ type jobRun struct {
 	result  JobResult
 }
 
-// SparkJob runs one Spark application to its end. See JobResult for how it ends.
-func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
+// SparkJob runs one Spark application to its end. See JobResult for how it ends. carry is
+// zero when a client starts the job; a run that continues as new hands it to the next.
+func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, error) {
+	if carry.Run < 1 {
+		carry.Run = 1
+	}
 	j := &jobRun{
 		spec:   spec,
+		carry:  carry,
 		wfID:   workflow.GetInfo(ctx).WorkflowExecution.ID,
-		status: Status{State: StateRunning, Stage: StageValidating},
+		status: Status{State: StateRunning, Stage: StageValidating, Run: carry.Run},
 		result: JobResult{State: StateRunning, Attempts: []AttemptResult{}, Dependencies: []activities.Dependency{}},
 	}
 	logger := workflow.GetLogger(ctx)
@@ -176,11 +186,12 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 	}
 
 	var (
-		counts                       restartCounts
-		driverOverhead, execOverhead int64 // 0: the renderer computes Spark's default
-		firstDriverOH, firstExecOH   int64
+		counts                       = restartCounts{runFailures: carry.RunFailures, submissionFailures: carry.SubmissionFailures}
+		driverOverhead, execOverhead = carry.DriverOverheadMiB, carry.ExecutorOverheadMiB // 0: Spark's default
+		firstDriverOH, firstExecOH   = carry.FirstDriverOverheadMiB, carry.FirstExecutorOverheadMiB
 		last                         *attempt
 		state, reason                string
+		continueAsNew                bool
 	)
 	for n := 1; ; n++ {
 		at := j.runAttempt(ctx, n, driverOverhead, execOverhead)
@@ -188,7 +199,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 		j.result.Attempts = append(j.result.Attempts, at.result)
 		j.result.AppID = at.result.AppID
 		j.status.LastReason = at.result.Reason
-		if n == 1 {
+		if n == 1 && carry.AttemptsBefore == 0 {
 			firstDriverOH, firstExecOH = at.rendered.DriverMemoryOverheadMiB, at.rendered.ExecutorMemoryOverheadMiB
 		}
 		if at.end == endCancelled {
@@ -204,8 +215,13 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 		}
 		again, wait := nextAttempt(j.spec.RestartPolicy, at.end, counts)
 		if again && n >= MaxAttempts {
-			logger.Warn("attempt limit reached", "attempts", n)
-			again = false
+			// History must stay bounded: the job goes on in a new run of the same workflow.
+			if workflow.GetVersion(ctx, versionContinueAsNew, workflow.DefaultVersion, 1) >= 1 {
+				continueAsNew = true
+			} else {
+				logger.Warn("attempt limit reached", "attempts", n)
+				again = false
+			}
 		}
 		if !again {
 			state, reason = StateFailed, at.result.Reason
@@ -246,6 +262,19 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec) (JobResult, error) {
 				break
 			}
 		}
+		if continueAsNew {
+			logger.Info("continuing as new", "run", carry.Run+1, "attemptsSoFar", carry.AttemptsBefore+n)
+			return JobResult{}, workflow.NewContinueAsNewError(ctx, WorkflowName, j.spec, Carry{
+				Run:                      carry.Run + 1,
+				AttemptsBefore:           carry.AttemptsBefore + n,
+				RunFailures:              counts.runFailures,
+				SubmissionFailures:       counts.submissionFailures,
+				DriverOverheadMiB:        driverOverhead,
+				ExecutorOverheadMiB:      execOverhead,
+				FirstDriverOverheadMiB:   firstDriverOH,
+				FirstExecutorOverheadMiB: firstExecOH,
+			})
+		}
 	}
 
 	// The last attempt's objects: at once on cancel or without a TTL, else after the TTL by a
@@ -277,7 +306,7 @@ type attempt struct {
 // runAttempt renders, creates and supervises one attempt; it never cleans up.
 func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhead int64) *attempt {
 	at := &attempt{n: n, result: AttemptResult{Attempt: n, StartedAt: workflow.Now(ctx)}}
-	j.status = Status{State: StateRunning, Stage: StageRendering, Attempt: n, LastReason: j.status.LastReason}
+	j.status = Status{State: StateRunning, Stage: StageRendering, Run: j.carry.Run, Attempt: j.carry.AttemptsBefore + n, LastReason: j.status.LastReason}
 	done := func(end attemptEnd, reason string) *attempt {
 		at.end = end
 		at.result.Reason = reason
@@ -317,7 +346,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 		at.result.DriverMemory = fmt.Sprintf("%dMi", r.Rendered.DriverMemoryMiB)
 	}
 	j.status.AppID, j.status.DriverPod = r.Rendered.AppID, r.Rendered.Names.DriverPod
-	j.upsert(ctx, SearchAttrAppID.ValueSet(r.Rendered.AppID), SearchAttrAttempt.ValueSet(int64(n)))
+	j.upsert(ctx, SearchAttrAppID.ValueSet(r.Rendered.AppID), SearchAttrAttempt.ValueSet(int64(j.carry.AttemptsBefore+n)))
 
 	j.status.Stage = StageCreating
 	at.created = true

@@ -49,6 +49,8 @@ type cluster struct {
 	validateErr    error
 	validateCalls  int
 	fetchErr       error
+	// children are the child workflows started, by ID.
+	children []string
 }
 
 type cleanupCall struct {
@@ -101,7 +103,13 @@ func newCluster(t *testing.T) *cluster {
 	env.SetTestTimeout(30 * time.Second)
 	Register(env)
 	env.RegisterActivity(&activities.Activities{})
-	return &cluster{env: env, supervise: []activities.SuperviseOutput{succeeded()}}
+	c := &cluster{env: env, supervise: []activities.SuperviseOutput{succeeded()}}
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.children = append(c.children, info.WorkflowExecution.ID)
+	})
+	return c
 }
 
 // mock installs the fakes; tests change the cluster's fields before it runs.
@@ -238,7 +246,7 @@ func TestOneAttemptSucceeds(t *testing.T) {
 	require.Equal(t, "jobs", c.cleanups[0].in.Namespace)
 	require.Equal(t, job.AttemptSelector(job.RunKey(testWorkflowID, testRunID), 1), c.cleanups[0].in.Selector)
 	require.Equal(t, "uid-"+at.DriverPod, c.cleanups[0].in.DriverUID, "the driver is deleted only under the UID Create returned")
-	c.env.AssertWorkflowNotCalled(t, CleanupAfterWorkflowName, mock.Anything, mock.Anything)
+	require.Empty(t, c.children, "no delayed cleanup: nothing is kept")
 
 	// The UI finds the job by name, namespace, app id, attempt and final state.
 	final := map[string]string{}
@@ -526,7 +534,7 @@ func TestCancelDeletesDriverAtOnce(t *testing.T) {
 	require.Equal(t, StateCancelled, res.Attempts[0].State)
 	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
 	require.Less(t, c.cleanups[0].at.Sub(res.Attempts[0].StartedAt), 11*time.Minute)
-	c.env.AssertWorkflowNotCalled(t, CleanupAfterWorkflowName, mock.Anything, mock.Anything)
+	require.Empty(t, c.children, "no delayed cleanup: nothing is kept")
 
 	v, qerr := c.env.QueryWorkflow(QueryStatus)
 	require.NoError(t, qerr)
@@ -628,7 +636,7 @@ func TestStatusQuery(t *testing.T) {
 
 	res := c.run(t, spec(onFailure(1, 120), ttl(0)))
 
-	require.Equal(t, Status{State: StateRunning, Stage: StageSupervising, Attempt: 1,
+	require.Equal(t, Status{State: StateRunning, Stage: StageSupervising, Run: 1, Attempt: 1,
 		AppID: res.Attempts[0].AppID, DriverPod: res.Attempts[0].DriverPod}, during)
 	require.Equal(t, StageWaitingRetry, waiting.Stage)
 	require.Equal(t, "app failed with exit code 4", waiting.LastReason)
@@ -666,4 +674,43 @@ func TestFailedJobFailsItsWorkflow(t *testing.T) {
 	require.Equal(t, StateFailed, res.State)
 	require.Len(t, res.Attempts, 1)
 	require.EqualValues(t, 3, res.Attempts[0].ExitCode)
+}
+
+// restartPolicy Always goes on forever in the operator: past MaxAttempts attempts a run
+// continues as new, carrying its restart counts and the memory its OOMKills earned.
+func TestRestartAlwaysContinuesAsNewCarryingItsState(t *testing.T) {
+	c := newCluster(t)
+	c.supervise = []activities.SuperviseOutput{oomKilled()}
+
+	c.start(WorkflowName, spec(ttl(0), func(s *job.JobSpec) { s.RestartPolicy.Type = job.RestartAlways }))
+
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(c.env.GetWorkflowError(), &can), "want continue-as-new after %d attempts, got %v", MaxAttempts, c.env.GetWorkflowError())
+	require.Equal(t, WorkflowName, can.WorkflowType.Name)
+	var next job.JobSpec
+	var carry Carry
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next, &carry))
+	require.Equal(t, "spark-pi", next.Name)
+	require.Equal(t, Carry{Run: 2, AttemptsBefore: MaxAttempts, RunFailures: MaxAttempts,
+		DriverOverheadMiB: 4 * defaultOverheadMiB, FirstDriverOverheadMiB: defaultOverheadMiB, FirstExecutorOverheadMiB: defaultOverheadMiB}, carry)
+	require.Len(t, c.cleanups, MaxAttempts, "every attempt's objects are gone before the new run")
+}
+
+// The next run starts where the last stopped: its memory, and its place in the count.
+func TestContinuedRunStartsWhereTheLastStopped(t *testing.T) {
+	c := newCluster(t)
+	var st Status
+	c.env.RegisterDelayedCallback(func() {
+		v, err := c.env.QueryWorkflow(QueryStatus)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&st))
+	}, time.Second)
+	c.superviseAfter = time.Minute
+	c.mock()
+	c.env.ExecuteWorkflow(WorkflowName, spec(ttl(0)), Carry{Run: 2, AttemptsBefore: 100, DriverOverheadMiB: 1536, FirstDriverOverheadMiB: 384})
+
+	require.NoError(t, c.env.GetWorkflowError())
+	require.EqualValues(t, 1536, c.renders[0].DriverMemoryOverheadMiB)
+	require.Equal(t, 2, st.Run)
+	require.Equal(t, 101, st.Attempt)
 }

@@ -150,6 +150,11 @@ func (o Objects) createExtra(ctx context.Context, obj *unstructured.Unstructured
 		return nil, &ApplyError{What: what + ": this worker has no dynamic client", Permanent: true}
 	}
 	m, err := o.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if r, ok := o.Mapper.(meta.ResettableRESTMapper); ok && meta.IsNoMatchError(err) {
+		// The mapper caches discovery: a CRD installed since it looked is found only anew.
+		r.Reset()
+		m, err = o.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
 	if err != nil {
 		return nil, &ApplyError{What: fmt.Sprintf("%s: the cluster does not serve %s (is its operator or CRD installed?): %v", what, gvk, err), Permanent: true}
 	}

@@ -7,9 +7,13 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -101,5 +105,44 @@ func TestApplyRefusesAnObjectThatIsNotOurs(t *testing.T) {
 	got, _ := cs.CoreV1().Pods("default").Get(context.Background(), r.DriverPod.Name, metav1.GetOptions{})
 	if got.Labels["app"] != "someone-else" {
 		t.Errorf("the stranger's pod was changed: %v", got.Labels)
+	}
+}
+
+// staleMapper is a discovery cache that learnt of a CRD only after Reset, as a worker's does
+// when Volcano is installed after it started.
+type staleMapper struct {
+	meta.RESTMapper
+	resets int
+}
+
+func (m *staleMapper) RESTMapping(gk schema.GroupKind, versions ...string) (*meta.RESTMapping, error) {
+	if m.resets == 0 {
+		return nil, &meta.NoKindMatchError{GroupKind: gk, SearchedVersions: versions}
+	}
+	return &meta.RESTMapping{Resource: schema.GroupVersionResource{Group: gk.Group, Version: versions[0], Resource: "podgroups"},
+		GroupVersionKind: gk.WithVersion(versions[0]), Scope: meta.RESTScopeNamespace}, nil
+}
+
+func (m *staleMapper) Reset() { m.resets++ }
+
+func TestApplyFindsACRDInstalledAfterTheWorkerStarted(t *testing.T) {
+	r := renderExample(t, "wf-1")
+	pg := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "PodGroup",
+		"metadata": map[string]any{"name": r.Names.ResourcePrefix + "-pg", "namespace": "default", "labels": map[string]any{
+			job.LabelRun: r.DriverPod.Labels[job.LabelRun], job.LabelAttempt: r.DriverPod.Labels[job.LabelAttempt]}},
+	}}
+	r.Extra = []*unstructured.Unstructured{pg}
+	gvr := schema.GroupVersionResource{Group: "scheduling.volcano.sh", Version: "v1beta1", Resource: "podgroups"}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "PodGroupList"})
+	mapper := &staleMapper{}
+	if _, err := (Objects{Kube: fakeKube(), Dynamic: dyn, Mapper: mapper}).Apply(context.Background(), &r); err != nil {
+		t.Fatalf("apply with a PodGroup whose CRD came after the worker: %v", err)
+	}
+	if mapper.resets != 1 {
+		t.Errorf("mapper reset %d times, want once", mapper.resets)
+	}
+	if _, err := dyn.Resource(gvr).Namespace("default").Get(context.Background(), pg.GetName(), metav1.GetOptions{}); err != nil {
+		t.Errorf("PodGroup not created: %v", err)
 	}
 }
