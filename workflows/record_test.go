@@ -273,3 +273,57 @@ func saveHistory(ctx context.Context, t *testing.T, c client.Client, id, runID, 
 	}
 	return len(events)
 }
+
+// TestRecordContinueAsNew records the first run of a restartPolicy Always job: MaxAttempts
+// attempts, then continue-as-new. It only runs when asked:
+//
+//	KINDLING_RECORD_CONTINUE_AS_NEW=1 go test ./workflows -run TestRecordContinueAsNew
+func TestRecordContinueAsNew(t *testing.T) {
+	if os.Getenv("KINDLING_RECORD_CONTINUE_AS_NEW") != "1" {
+		t.Skip("set KINDLING_RECORD_CONTINUE_AS_NEW=1 to record a continue-as-new history on a Temporal server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := client.Dial(client.Options{HostPort: "127.0.0.1:7233"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	registerSearchAttributes(ctx, t, c)
+	queue := fmt.Sprintf("kindling-record-%d", time.Now().UnixNano())
+	w := worker.New(c, queue, worker.Options{})
+	Register(w)
+	f := &fakeKube{}
+	real := &activities.Activities{}
+	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
+	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
+	w.RegisterActivityWithOptions(f.FetchDependencies, activity.RegisterOptions{Name: "FetchDependencies"})
+	w.RegisterActivityWithOptions(f.CreateResources, activity.RegisterOptions{Name: "CreateResources"})
+	w.RegisterActivityWithOptions(f.Supervise, activity.RegisterOptions{Name: "Supervise"})
+	w.RegisterActivityWithOptions(f.Cleanup, activity.RegisterOptions{Name: "Cleanup"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	id := fmt.Sprintf("record-always-%d", time.Now().UnixNano())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName,
+		recordSpec("always", func(s *job.JobSpec) { s.RestartPolicy = job.RestartPolicy{Type: job.RestartAlways} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := run.GetRunID()
+	for {
+		d, err := c.DescribeWorkflowExecution(ctx, id, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	_ = c.TerminateWorkflow(ctx, id, "", "history recorded")
+	n := saveHistory(ctx, t, c, id, first, "sparkjob-always-continued.json")
+	t.Logf("sparkjob-always-continued.json: %d events", n)
+}
