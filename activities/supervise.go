@@ -13,7 +13,8 @@ import (
 	"github.com/kindling-dev/kindling/k8s/job"
 )
 
-const (
+// Supervision's clocks; variables only so the tests of the loop run in seconds.
+var (
 	// How often a supervisor looks even when no pod event woke it: timers (image pull,
 	// start timeout) fire on the clock, and a heartbeat must go out well within the
 	// activity's heartbeat timeout.

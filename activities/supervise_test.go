@@ -1,0 +1,146 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kindling-dev/kindling/k8s/cluster"
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// fastClocks shortens supervision's clocks for one test.
+func fastClocks(t *testing.T) {
+	tick, grace, config := superviseTick, missingGrace, missingConfigAfter
+	superviseTick, missingGrace, missingConfigAfter = 50*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+	t.Cleanup(func() { superviseTick, missingGrace, missingConfigAfter = tick, grace, config })
+}
+
+func driver(uid string, phase corev1.PodPhase, mutate ...func(*corev1.Pod)) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: "jobs", UID: types.UID(uid),
+			Labels: map[string]string{job.LabelSparkAppID: "spark-1", job.LabelSparkRole: job.SparkRoleDriver}},
+		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: job.DriverContainerName, Image: "spark:4"}}},
+		Status: corev1.PodStatus{Phase: phase},
+	}
+	for _, m := range mutate {
+		m(p)
+	}
+	return p
+}
+
+// watchOf starts a pod watch over cs: the worker's cache, which may differ from the API server.
+func watchOf(t *testing.T, cs *fake.Clientset) *cluster.PodWatch {
+	t.Helper()
+	w, err := cluster.NewPodWatch(cs, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := w.Start(ctx, ctx); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func supervise(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, error) {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	if heartbeat != nil {
+		env.SetHeartbeatDetails(*heartbeat)
+	}
+	// The activity's context ends at timeout, as a worker's stop would end it.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
+	v, err := env.ExecuteActivity(a.Supervise, SuperviseInput{Namespace: "jobs", AppID: "spark-1", DriverPod: "pi-driver", DriverUID: "uid-1"})
+	var out SuperviseOutput
+	if err == nil {
+		err = v.Get(&out)
+	}
+	return out, err
+}
+
+// A watch that lags behind the create (the cache has no driver yet) must not end a live job:
+// the API server, read afresh, still has it.
+func TestSuperviseDoesNotBelieveALaggingCache(t *testing.T) {
+	fastClocks(t)
+	api := fake.NewClientset(driver("uid-1", corev1.PodRunning))
+	a := &Activities{Kube: api, Pods: watchOf(t, fake.NewClientset())}
+	_, err := supervise(t, a, nil, 2*time.Second)
+	if !errors.Is(err, context.DeadlineExceeded) && (err == nil || !strings.Contains(err.Error(), "deadline")) {
+		t.Fatalf("Supervise ended (%v) although the driver runs; want it still supervising when the test times out", err)
+	}
+}
+
+// Only a fresh read that finds no driver (or another pod under its name) ends the attempt.
+func TestSuperviseBelievesADeletedDriverOnlyAfterAFreshRead(t *testing.T) {
+	fastClocks(t)
+	for _, tc := range []struct {
+		name string
+		api  *fake.Clientset
+	}{
+		{"gone", fake.NewClientset()},
+		{"replaced by another pod of the name", fake.NewClientset(driver("uid-2", corev1.PodRunning))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The cache shows a pod of the name, but not ours: it does not count as the driver.
+			a := &Activities{Kube: tc.api, Pods: watchOf(t, fake.NewClientset(driver("uid-2", corev1.PodRunning)))}
+			out, err := supervise(t, a, nil, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Outcome != OutcomeDriverDeleted {
+				t.Errorf("outcome %q (%s), want %s", out.Outcome, out.Reason, OutcomeDriverDeleted)
+			}
+		})
+	}
+}
+
+// A Pending driver that mounts a ConfigMap nobody made ends with the name of what is missing.
+func TestSuperviseNamesAMissingConfigMap(t *testing.T) {
+	fastClocks(t)
+	d := driver("uid-1", corev1.PodPending, func(p *corev1.Pod) {
+		p.Spec.Volumes = []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "spark-defaults"}}}}}
+	})
+	a := &Activities{Kube: fake.NewClientset(d), Pods: watchOf(t, fake.NewClientset(d))}
+	out, err := supervise(t, a, nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Outcome != OutcomeMissingConfig || !strings.Contains(out.Reason, "ConfigMap spark-defaults") {
+		t.Errorf("outcome %q reason %q, want %s naming ConfigMap spark-defaults", out.Outcome, out.Reason, OutcomeMissingConfig)
+	}
+}
+
+// A worker restart resumes from the last heartbeat: the image-pull clock keeps running, so a
+// driver that already waited out its bound fails at once instead of waiting it out again.
+func TestSuperviseResumesItsClocksFromTheHeartbeat(t *testing.T) {
+	fastClocks(t)
+	d := driver("uid-1", corev1.PodPending, func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: job.DriverContainerName,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}}}
+	})
+	a := &Activities{Kube: fake.NewClientset(d), Pods: watchOf(t, fake.NewClientset(d))}
+	waited := time.Now().Add(-3 * time.Minute)
+	out, err := supervise(t, a, &SuperviseProgress{DriverPhase: "Pending", PendingSince: waited, ImageWaitingSince: waited}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Outcome != OutcomeImagePull || !strings.Contains(out.Reason, "ImagePullBackOff for 3m") {
+		t.Errorf("outcome %q reason %q, want %s counted from the heartbeat's clock (3m)", out.Outcome, out.Reason, OutcomeImagePull)
+	}
+}
