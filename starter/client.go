@@ -10,6 +10,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // temporalOptions are the flags every command that talks to Temporal shares.
@@ -51,14 +52,21 @@ func envOr(key, def string) string {
 	return def
 }
 
-// readJobFile reads a SparkApplication manifest, or a bare spec, from a file.
+// readJobFile reads a SparkApplication manifest, or a bare spec, from a file, and checks it:
+// fields it does not know and every rule the spec breaks come back as one error, before
+// anything is submitted or created.
 func readJobFile(file string) (*job.JobSpec, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
-	spec, err := job.Read(data)
+	spec, unknown, err := job.ReadLenient(data)
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	checked := spec.DeepCopy()
+	job.Default(checked)
+	if err := job.Errors(append(unknown, render.Problems(checked)...)); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return spec, nil

@@ -65,3 +65,34 @@ spec:
 		}
 	}
 }
+
+// A typo is one more problem, listed with the others, before anything is submitted.
+func TestSubmitListsATypoWithTheOtherProblems(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "typo.yaml")
+	os.WriteFile(bad, []byte(`apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: pi}
+spec:
+  type: Scala
+  mode: client
+  image: spark:4
+  mainClass: x.Y
+  mainApplicationFile: /tmp/app.jar
+  restartPolicy: {type: Sometimes}
+  driver: {cores: 1, memroy: 2g}
+`), 0o644)
+	cmd := newSubmitCmd(&temporalOptions{address: "127.0.0.1:1"}) // nothing must be dialled
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"-f", bad})
+	err := cmd.Execute()
+	if err == nil {
+		t.Fatal("a manifest with a typo and three mistakes was submitted")
+	}
+	for _, want := range []string{"(4 problems)", "spec.driver.memroy: unknown field", "spec.mode", "spec.mainApplicationFile", "spec.restartPolicy.type"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -19,7 +19,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kindling-dev/kindling/k8s/job"
-	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
@@ -46,12 +45,9 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Check here too, so a mistake costs no workflow; the workflow checks again.
-			checked := *spec
-			job.Default(&checked)
-			if err := render.Validate(&checked); err != nil {
-				return fmt.Errorf("%s: %w", file, err)
-			}
+			// readJobFile checked it, so a mistake costs no workflow; the workflow checks again.
+			checked := spec.DeepCopy()
+			job.Default(checked)
 			if id == "" {
 				id = spec.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
 			}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -73,12 +75,26 @@ type typeMeta struct {
 // manifest, a multi-document file holding one of them, or a bare spec with name and
 // namespace beside it. Unknown fields are an error that names them.
 func Read(data []byte) (*JobSpec, error) {
-	docs, err := splitDocuments(data)
+	spec, unknown, err := ReadLenient(data)
 	if err != nil {
 		return nil, err
 	}
+	if len(unknown) > 0 {
+		return nil, Errors(unknown)
+	}
+	return spec, nil
+}
+
+// ReadLenient reads like Read, but gives every field it does not know as a problem beside the
+// spec instead of failing: a caller lists them with the spec's other problems, so a typo and
+// three other mistakes come back as one error of four.
+func ReadLenient(data []byte) (*JobSpec, field.ErrorList, error) {
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(docs) == 0 {
-		return nil, errors.New("read job: the input holds no document")
+		return nil, nil, errors.New("read job: the input holds no document")
 	}
 	var picked []byte
 	var pickedKind string
@@ -86,13 +102,13 @@ func Read(data []byte) (*JobSpec, error) {
 	for _, doc := range docs {
 		var tm typeMeta
 		if err := json.Unmarshal(doc, &tm); err != nil {
-			return nil, fmt.Errorf("read job: %w", err)
+			return nil, nil, fmt.Errorf("read job: %w", err)
 		}
 		kinds = append(kinds, tm.Kind)
 		switch {
 		case tm.Kind == kindSparkApp || tm.Kind == kindScheduledSpark:
 			if pickedKind == kindSparkApp || pickedKind == kindScheduledSpark {
-				return nil, fmt.Errorf("read job: the input holds more than one %s or %s", kindSparkApp, kindScheduledSpark)
+				return nil, nil, fmt.Errorf("read job: the input holds more than one %s or %s", kindSparkApp, kindScheduledSpark)
 			}
 			picked, pickedKind = doc, tm.Kind
 		case tm.Kind == "" && tm.APIVersion == "" && len(docs) == 1:
@@ -100,48 +116,55 @@ func Read(data []byte) (*JobSpec, error) {
 		}
 	}
 	if picked == nil {
-		return nil, fmt.Errorf("read job: no %s in the input (kinds found: %s)", kindSparkApp, strings.Join(kinds, ", "))
+		return nil, nil, fmt.Errorf("read job: no %s in the input (kinds found: %s)", kindSparkApp, strings.Join(kinds, ", "))
 	}
 	picked, templates, err := takeTemplates(picked, pickedKind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	spec, err := decodePicked(picked, pickedKind)
+	spec, unknown, err := decodePicked(picked, pickedKind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := templates.apply(&spec.SparkApplicationSpec); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return spec, nil
+	return spec, unknown, nil
 }
 
-func decodePicked(picked []byte, pickedKind string) (*JobSpec, error) {
+func decodePicked(picked []byte, pickedKind string) (*JobSpec, field.ErrorList, error) {
+	var doc any
+	if err := json.Unmarshal(picked, &doc); err != nil {
+		return nil, nil, fmt.Errorf("read job: %w", err)
+	}
 	switch pickedKind {
 	case kindSparkApp:
 		var app sparkApplication
-		if err := decodeStrict(picked, &app); err != nil {
-			return nil, fmt.Errorf("read %s: %w", kindSparkApp, err)
+		if err := decode(picked, &app); err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", kindSparkApp, err)
 		}
 		if app.APIVersion != operatorAPIVersion {
-			return nil, fmt.Errorf("read %s: apiVersion %q is not %s", kindSparkApp, app.APIVersion, operatorAPIVersion)
+			return nil, nil, fmt.Errorf("read %s: apiVersion %q is not %s", kindSparkApp, app.APIVersion, operatorAPIVersion)
 		}
-		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, SparkApplicationSpec: app.Spec}, nil
+		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, SparkApplicationSpec: app.Spec},
+			unknownFields(doc, reflect.TypeFor[sparkApplication](), nil), nil
 	case kindScheduledSpark:
 		var app scheduledSparkApplication
-		if err := decodeStrict(picked, &app); err != nil {
-			return nil, fmt.Errorf("read %s: %w", kindScheduledSpark, err)
+		if err := decode(picked, &app); err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", kindScheduledSpark, err)
 		}
 		if app.APIVersion != operatorAPIVersion {
-			return nil, fmt.Errorf("read %s: apiVersion %q is not %s", kindScheduledSpark, app.APIVersion, operatorAPIVersion)
+			return nil, nil, fmt.Errorf("read %s: apiVersion %q is not %s", kindScheduledSpark, app.APIVersion, operatorAPIVersion)
 		}
-		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, SparkApplicationSpec: app.Spec.Template}, nil
+		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, SparkApplicationSpec: app.Spec.Template},
+			unknownFields(doc, reflect.TypeFor[scheduledSparkApplication](), nil), nil
 	}
 	var spec JobSpec
-	if err := decodeStrict(picked, &spec); err != nil {
-		return nil, fmt.Errorf("read job spec: %w", err)
+	if err := decode(picked, &spec); err != nil {
+		return nil, nil, fmt.Errorf("read job spec: %w", err)
 	}
-	return &spec, nil
+	// A bare spec's fields sit at the top; they are spec.* in every problem's path.
+	return &spec, unknownFields(doc, reflect.TypeFor[JobSpec](), SpecPath), nil
 }
 
 // splitDocuments returns each non-empty YAML or JSON document of data as JSON.
@@ -171,9 +194,9 @@ func splitDocuments(data []byte) ([][]byte, error) {
 	}
 }
 
-func decodeStrict(data []byte, into any) error {
+// decode reads one document into a type; unknownFields reports what it did not know.
+func decode(data []byte, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
 		return err
 	}

@@ -24,3 +24,41 @@ func TestReadForms(t *testing.T) {
 		t.Error("a file without a SparkApplication was accepted")
 	}
 }
+
+func TestReadNamesEveryUnknownFieldWithItsPath(t *testing.T) {
+	manifest := `apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: pi, lables: {a: b}}
+spec:
+  type: Scala
+  driver: {cores: 1, memroy: 2g}
+  executor:
+    instances: 2
+  volumes:
+    - name: data
+      emptyDir: {}
+      hostPth: {path: /x}
+  sparkConf: {"spark.any.key": "is fine"}
+`
+	spec, unknown, err := ReadLenient([]byte(manifest))
+	if err != nil || spec == nil {
+		t.Fatalf("ReadLenient: %v", err)
+	}
+	var got []string
+	for _, e := range unknown {
+		got = append(got, e.Field)
+	}
+	want := []string{"metadata.lables", "spec.driver.memroy", "spec.volumes[0].hostPth"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("unknown fields %v, want %v", got, want)
+	}
+	if spec.Executor.Instances == nil || *spec.Executor.Instances != 2 {
+		t.Error("the known fields were not read")
+	}
+	if _, err := Read([]byte(manifest)); err == nil || !strings.Contains(err.Error(), "(3 problems)") {
+		t.Errorf("Read: %v, want the three unknown fields as one error", err)
+	}
+	if _, unknown, _ := ReadLenient([]byte(`{"name":"pi","driver":{"coresss":1}}`)); len(unknown) != 1 || unknown[0].Field != "spec.driver.coresss" {
+		t.Errorf("bare spec: %v, want spec.driver.coresss", unknown)
+	}
+}

@@ -52,12 +52,15 @@ var features = []feature{
 
 // Validate checks a defaulted spec: the job's own rules (job.Check), then each feature's.
 // It returns a *job.ValidationError listing every problem, or nil.
-func Validate(s *job.JobSpec) error {
+func Validate(s *job.JobSpec) error { return job.Errors(Problems(s)) }
+
+// Problems are Validate's problems as a list, to join with others (job.ReadLenient's).
+func Problems(s *job.JobSpec) field.ErrorList {
 	errs := job.Check(s)
 	for _, f := range features {
 		if f.validate != nil {
 			errs = append(errs, f.validate(s)...)
 		}
 	}
-	return job.Errors(errs)
+	return errs
 }
