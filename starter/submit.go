@@ -61,6 +61,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				ID:                       id,
 				TaskQueue:                workflows.TaskQueue,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				StaticSummary:            summary(checked),
 				TypedSearchAttributes: temporal.NewSearchAttributes(
 					workflows.SearchAttrJobName.ValueSet(checked.Name),
 					workflows.SearchAttrNamespace.ValueSet(checked.Namespace),
@@ -222,4 +223,16 @@ func isTerminal(w io.Writer) bool {
 		return false
 	}
 	return term.IsTerminal(int(f.Fd()))
+}
+
+// summary is the one line the Temporal UI shows for a run in its list.
+func summary(s *job.JobSpec) string {
+	out := fmt.Sprintf("%s in %s · %s", s.Name, s.Namespace, s.Type)
+	if s.Executor.Instances != nil {
+		out += fmt.Sprintf(" · %d executors", *s.Executor.Instances)
+	}
+	if s.DynamicAllocation != nil && s.DynamicAllocation.Enabled {
+		out += " · dynamic allocation"
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -172,6 +173,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 
 	// Dependencies: an unreachable or mismatching one fails the job before any pod exists.
 	j.status.Stage = StageFetchingDeps
+	j.show(ctx)
 	var deps activities.FetchDependenciesOutput
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(fetchOptions, fetchOptionsHeartbeat)),
 		a.FetchDependencies, activities.FetchDependenciesInput{Spec: j.spec}).Get(ctx, &deps)
@@ -244,6 +246,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		// The old attempt's objects go before the next attempt starts.
 		if at.created {
 			j.status.Stage = StageCleaningUp
+			j.show(ctx)
 			j.cleanup(ctx, at)
 			at.created = false
 		}
@@ -253,6 +256,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		}
 		if wait > 0 {
 			j.status.Stage = StageWaitingRetry
+			j.show(ctx)
 			next := workflow.Now(ctx).Add(wait)
 			j.status.NextAttemptAt = &next
 			err := workflow.Sleep(ctx, wait)
@@ -283,6 +287,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		ttl := ttlFor(j.spec, state)
 		if state == StateCancelled || ttl == 0 || !j.cleanupLater(ctx, last, ttl) {
 			j.status.Stage = StageCleaningUp
+			j.show(ctx)
 			j.cleanup(ctx, last)
 		}
 	}
@@ -307,6 +312,7 @@ type attempt struct {
 func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOverhead int64) *attempt {
 	at := &attempt{n: n, result: AttemptResult{Attempt: n, StartedAt: workflow.Now(ctx)}}
 	j.status = Status{State: StateRunning, Stage: StageRendering, Run: j.carry.Run, Attempt: j.carry.AttemptsBefore + n, LastReason: j.status.LastReason}
+	j.show(ctx)
 	done := func(end attemptEnd, reason string) *attempt {
 		at.end = end
 		at.result.Reason = reason
@@ -349,6 +355,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	j.upsert(ctx, SearchAttrAppID.ValueSet(r.Rendered.AppID), SearchAttrAttempt.ValueSet(int64(j.carry.AttemptsBefore+n)))
 
 	j.status.Stage = StageCreating
+	j.show(ctx)
 	at.created = true
 	var c activities.CreateOutput
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(createOptions, createOptionsAwaited)), a.CreateResources,
@@ -368,6 +375,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	// Heartbeats do not reach the workflow: while Supervise runs the query shows this stage
 	// and the attempt's names; its result brings the final progress.
 	j.status.Stage = StageSupervising
+	j.show(ctx)
 	var s activities.SuperviseOutput
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(superviseOptions, superviseOptionsUncapped)), a.Supervise,
 		activities.SuperviseInput{
@@ -437,10 +445,15 @@ func (j *jobRun) cleanup(ctx workflow.Context, at *attempt) {
 // cleanupLater starts CleanupAfter for the attempt and returns once the child has started, so
 // the result does not wait for the TTL. False: it could not start; clean up now instead.
 func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration) bool {
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+	opts := workflow.ChildWorkflowOptions{
 		WorkflowID:        CleanupWorkflowID(workflow.GetInfo(ctx).WorkflowExecution.RunID),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-	})
+	}
+	if j.version >= 1 {
+		// In the UI's list this row is a timer, not a running job: say so.
+		opts.StaticSummary = fmt.Sprintf("keeps %s's objects for %s (timeToLiveSeconds), then deletes them", j.wfID, ttl)
+	}
+	cctx := workflow.WithChildOptions(ctx, opts)
 	child := workflow.ExecuteChildWorkflow(cctx, CleanupAfterWorkflowName, CleanupAfterInput{Delay: ttl, Cleanup: j.cleanupInput(at)})
 	var we workflow.Execution
 	if err := child.GetChildWorkflowExecution().Get(ctx, &we); err != nil {
@@ -455,6 +468,7 @@ func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Durati
 func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, error) {
 	j.result.State, j.result.Reason = state, reason
 	j.status.State, j.status.Stage = state, StageDone
+	j.show(ctx)
 	if reason != "" {
 		j.status.LastReason = reason
 	}
@@ -471,6 +485,34 @@ func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, 
 		return JobResult{}, temporal.NewNonRetryableApplicationError(msg, ErrJobFailed, nil, j.result)
 	}
 	return j.result, nil
+}
+
+// show puts the job's live state where the Temporal UI shows a run's current details. It
+// records nothing in history; executor counts come from Supervise's heartbeat, which the UI
+// shows under the pending activity.
+func (j *jobRun) show(ctx workflow.Context) {
+	st := j.status
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** · %s", st.State, st.Stage)
+	if st.Attempt > 0 {
+		fmt.Fprintf(&b, " · attempt %d", st.Attempt)
+		if st.Run > 1 {
+			fmt.Fprintf(&b, " (run %d)", st.Run)
+		}
+	}
+	if st.DriverPod != "" {
+		fmt.Fprintf(&b, "\n\ndriver `%s`", st.DriverPod)
+		if st.DriverPhase != "" {
+			fmt.Fprintf(&b, " %s, executors %d running, %d pending, %d failed", st.DriverPhase, st.ExecutorsRunning, st.ExecutorsPending, st.ExecutorsFailed)
+		}
+	}
+	if st.AppID != "" {
+		fmt.Fprintf(&b, " · app `%s`", st.AppID)
+	}
+	if st.LastReason != "" {
+		fmt.Fprintf(&b, "\n\n%s", st.LastReason)
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
 }
 
 // pick is old for runs recorded before versionRunIdentity, else current.
