@@ -493,24 +493,24 @@ func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, 
 func (j *jobRun) show(ctx workflow.Context) {
 	st := j.status
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** · %s", st.State, st.Stage)
+	b.WriteString(fmt.Sprintf("**%s** · %s", st.State, st.Stage))
 	if st.Attempt > 0 {
-		fmt.Fprintf(&b, " · attempt %d", st.Attempt)
+		b.WriteString(fmt.Sprintf(" · attempt %d", st.Attempt))
 		if st.Run > 1 {
-			fmt.Fprintf(&b, " (run %d)", st.Run)
+			b.WriteString(fmt.Sprintf(" (run %d)", st.Run))
 		}
 	}
 	if st.DriverPod != "" {
-		fmt.Fprintf(&b, "\n\ndriver `%s`", st.DriverPod)
+		b.WriteString(fmt.Sprintf("\n\ndriver `%s`", st.DriverPod))
 		if st.DriverPhase != "" {
-			fmt.Fprintf(&b, " %s, executors %d running, %d pending, %d failed", st.DriverPhase, st.ExecutorsRunning, st.ExecutorsPending, st.ExecutorsFailed)
+			b.WriteString(fmt.Sprintf(" %s, executors %d running, %d pending, %d failed", st.DriverPhase, st.ExecutorsRunning, st.ExecutorsPending, st.ExecutorsFailed))
 		}
 	}
 	if st.AppID != "" {
-		fmt.Fprintf(&b, " · app `%s`", st.AppID)
+		b.WriteString(fmt.Sprintf(" · app `%s`", st.AppID))
 	}
 	if st.LastReason != "" {
-		fmt.Fprintf(&b, "\n\n%s", st.LastReason)
+		b.WriteString(fmt.Sprintf("\n\n%s", st.LastReason))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
 }
