@@ -350,7 +350,8 @@ func TestWorkerKilledDuringSupervisionResumes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(stack.workerBin, "--task-queue", queue, "--log-level", "warn")
+		// No sweep schedule: nothing polls this queue once the test ends.
+		cmd := exec.Command(stack.workerBin, "--task-queue", queue, "--log-level", "warn", "--sweep-every", "0")
 		cmd.Stdout, cmd.Stderr = f, f
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -42,6 +42,8 @@ func EnsureSweepSchedule(ctx context.Context, c client.Client, taskQueue string,
 			Workflow:  SweepWorkflowName,
 			Args:      []any{activities.SweepInput{}},
 			TaskQueue: taskQueue,
+			// A sweep no worker takes (its workers retired) ends instead of running forever.
+			WorkflowExecutionTimeout: every,
 		},
 	})
 	var exists *serviceerror.AlreadyExists
