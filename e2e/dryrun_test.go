@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/job/jobtest"
@@ -22,37 +23,53 @@ func TestRenderedObjectsPassTheAPIServer(t *testing.T) {
 	} else {
 		t.Logf("the Spark operator's examples are not at %s: dry-running ours only", dir)
 	}
-	ctx := context.Background()
-	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			spec := jobtest.ReadExample(t, f)
-			job.Default(spec)
-			r, err := render.Attempt(spec, render.Options{WorkflowID: "dry-run-" + spec.Name, Attempt: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			core := stack.kube.Kube.CoreV1()
-			if _, err := core.ConfigMaps(r.Namespace).Create(ctx, r.ConfigMap, dry); err != nil {
-				t.Errorf("ConfigMap %s: %v", r.ConfigMap.Name, err)
-			}
-			if _, err := core.Pods(r.Namespace).Create(ctx, r.DriverPod, dry); err != nil {
-				t.Errorf("driver Pod %s: %v", r.DriverPod.Name, err)
-			}
-			if _, err := core.Services(r.Namespace).Create(ctx, r.Service, dry); err != nil {
-				t.Errorf("Service %s: %v", r.Service.Name, err)
-			}
-			for _, e := range r.Extra {
-				gvk := e.GroupVersionKind()
-				m, err := stack.kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-				if err != nil {
-					t.Logf("%s %s: the local stack does not serve %s; not checked", gvk.Kind, e.GetName(), gvk)
-					continue
-				}
-				if _, err := stack.kube.Dynamic.Resource(m.Resource).Namespace(e.GetNamespace()).Create(ctx, e, dry); err != nil {
-					t.Errorf("%s %s: %v", gvk.Kind, e.GetName(), err)
-				}
-			}
+			dryRun(t, spec)
 		})
 	}
+}
+
+// dryRun renders one attempt of spec and has the API server check every object it can.
+func dryRun(t *testing.T, spec *job.JobSpec) {
+	t.Helper()
+	ctx := context.Background()
+	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	job.Default(spec)
+	r, err := render.Attempt(spec, render.Options{WorkflowID: "dry-run-" + spec.Name, Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := stack.kube.Kube.CoreV1()
+	if _, err := core.ConfigMaps(r.Namespace).Create(ctx, r.ConfigMap, dry); err != nil {
+		t.Errorf("ConfigMap %s: %v", r.ConfigMap.Name, err)
+	}
+	if _, err := core.Pods(r.Namespace).Create(ctx, r.DriverPod, dry); err != nil {
+		t.Errorf("driver Pod %s: %v", r.DriverPod.Name, err)
+	}
+	if _, err := core.Services(r.Namespace).Create(ctx, r.Service, dry); err != nil {
+		t.Errorf("Service %s: %v", r.Service.Name, err)
+	}
+	for _, e := range r.Extra {
+		gvk := e.GroupVersionKind()
+		m, err := stack.kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Logf("%s %s: the local stack does not serve %s; not checked", gvk.Kind, e.GetName(), gvk)
+			continue
+		}
+		if _, err := stack.kube.Dynamic.Resource(m.Resource).Namespace(e.GetNamespace()).Create(ctx, e, dry); err != nil {
+			t.Errorf("%s %s: %v", gvk.Kind, e.GetName(), err)
+		}
+	}
+}
+
+// What Spark and the operator do beyond the published examples passes the API server too:
+// ConfigMaps whose names hold dots, the node's network, the manifest's labels.
+func TestFidelityCasesPassTheAPIServer(t *testing.T) {
+	spec := jobtest.Minimal()
+	spec.Labels = map[string]string{"team": "data"}
+	spec.Driver.ConfigMaps = []job.NamePath{{Name: "app.conf.v1", Path: "/etc/app"}}
+	spec.Driver.HostNetwork = ptr.To(true)
+	dryRun(t, spec)
 }

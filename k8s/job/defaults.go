@@ -1,6 +1,10 @@
 package job
 
-import "k8s.io/utils/ptr"
+import (
+	"strings"
+
+	"k8s.io/utils/ptr"
+)
 
 // Default fills in what the Spark operator defaults, leaving every set field alone. A value
 // the user gave through sparkConf (spark.driver.memory, …) is not shadowed by a default.
@@ -28,7 +32,9 @@ func Default(s *JobSpec) {
 	}
 	defaultPod(&s.Driver.SparkPodSpec, s.SparkConf, "driver")
 	defaultPod(&s.Executor.SparkPodSpec, s.SparkConf, "executor")
-	if s.Executor.Instances == nil && s.SparkConf["spark.executor.instances"] == "" {
+	// With dynamic allocation Spark starts max(min, initial) executors: no default count
+	// (the operator's api/v1beta2/defaults.go does the same).
+	if s.Executor.Instances == nil && s.SparkConf["spark.executor.instances"] == "" && !s.DynamicAllocationEnabled() {
 		s.Executor.Instances = ptr.To(int32(1))
 	}
 }
@@ -40,4 +46,13 @@ func defaultPod(p *SparkPodSpec, conf map[string]string, role string) {
 	if p.Memory == "" && conf["spark."+role+".memory"] == "" {
 		p.Memory = DefaultMemory
 	}
+}
+
+// DynamicAllocationEnabled tells whether the job asks for dynamic allocation, in
+// spec.dynamicAllocation or in its sparkConf.
+func (s *JobSpec) DynamicAllocationEnabled() bool {
+	if s.DynamicAllocation != nil {
+		return s.DynamicAllocation.Enabled
+	}
+	return strings.EqualFold(s.SparkConf["spark.dynamicAllocation.enabled"], "true")
 }

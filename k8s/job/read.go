@@ -146,7 +146,7 @@ func decodePicked(picked []byte, pickedKind string) (*JobSpec, field.ErrorList, 
 		if app.APIVersion != operatorAPIVersion {
 			return nil, nil, fmt.Errorf("read %s: apiVersion %q is not %s", kindSparkApp, app.APIVersion, operatorAPIVersion)
 		}
-		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, SparkApplicationSpec: app.Spec},
+		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, Labels: app.Metadata.Labels, SparkApplicationSpec: app.Spec},
 			unknownFields(doc, reflect.TypeFor[sparkApplication](), nil), nil
 	case kindScheduledSpark:
 		var app scheduledSparkApplication
@@ -156,7 +156,7 @@ func decodePicked(picked []byte, pickedKind string) (*JobSpec, field.ErrorList, 
 		if app.APIVersion != operatorAPIVersion {
 			return nil, nil, fmt.Errorf("read %s: apiVersion %q is not %s", kindScheduledSpark, app.APIVersion, operatorAPIVersion)
 		}
-		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, SparkApplicationSpec: app.Spec.Template},
+		return &JobSpec{Name: app.Metadata.Name, Namespace: app.Metadata.Namespace, Labels: app.Metadata.Labels, SparkApplicationSpec: app.Spec.Template},
 			unknownFields(doc, reflect.TypeFor[scheduledSparkApplication](), nil), nil
 	}
 	var spec JobSpec

@@ -10,6 +10,9 @@ import (
 type JobSpec struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
+	// Labels are the manifest's metadata.labels; the operator puts them on the driver and
+	// the executors.
+	Labels map[string]string `json:"labels,omitempty"`
 	SparkApplicationSpec
 }
 

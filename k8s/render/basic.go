@@ -14,6 +14,9 @@ import (
 	"github.com/kindling-dev/kindling/k8s/job"
 )
 
+// kueueLabelPrefix marks Kueue's labels, which the operator keeps off the pods.
+const kueueLabelPrefix = "kueue.x-k8s.io/"
+
 // basic is BasicDriverFeatureStep, and for executors the part of BasicExecutorFeatureStep the
 // template must name (the container): image, resources, labels, annotations, env, node
 // selectors, pull secrets and scheduler travel as spark.{driver,executor}.* and
@@ -30,6 +33,14 @@ var basic = feature{
 // BasicExecutorFeatureStep read.
 func basicConf(b *build) {
 	s := b.spec
+	// The manifest's labels go on the driver and the executors, under the roles' own labels
+	// (the operator's submission.go; Kueue's labels stay on the SparkApplication).
+	for _, k := range sortedKeys(s.Labels) {
+		if !strings.HasPrefix(k, kueueLabelPrefix) {
+			b.set("spark.kubernetes.driver.label."+k, s.Labels[k])
+			b.set("spark.kubernetes.executor.label."+k, s.Labels[k])
+		}
+	}
 	roleConf(b.conf, job.SparkRoleDriver, &s.Driver.SparkPodSpec, s.Driver.CoreRequest, s.Driver.JavaOptions)
 	for k, v := range s.Driver.EnvVars {
 		b.conf["spark.kubernetes.driverEnv."+k] = v
@@ -346,12 +357,23 @@ func validateRole(s *job.JobSpec, role string, p *job.SparkPodSpec, coreRequest 
 		}
 	}
 	customLabels := prefixed(s.SparkConf, "spark.kubernetes."+role+".label.")
+	for k, v := range s.Labels {
+		if !strings.HasPrefix(k, kueueLabelPrefix) {
+			customLabels[k] = v
+		}
+	}
 	for k, v := range p.Labels {
 		customLabels[k] = v
 	}
 	for _, k := range sortedKeys(customLabels) {
 		f := at.Child("labels").Key(k)
-		if _, fromSpec := p.Labels[k]; !fromSpec {
+		_, fromSpec := p.Labels[k]
+		_, fromMetadata := s.Labels[k]
+		switch {
+		case fromSpec:
+		case fromMetadata:
+			f = job.MetadataPath.Child("labels").Key(k)
+		default:
 			f = job.SparkConfPath.Key("spark.kubernetes." + role + ".label." + k)
 		}
 		if slices.Contains(job.ReservedSparkLabels, k) || (role == job.SparkRoleExecutor && (k == job.LabelSparkExecID || k == "spark-exec-resourceprofile-id")) {

@@ -29,6 +29,12 @@ func commandConf(b *build) {
 	}
 	set("spark.kubernetes.pyspark.pythonVersion", s.PythonVersion)
 	set("spark.jars", joinAppend(c["spark.jars"], s.Deps.Jars))
+	// SparkSubmit.prepareSubmitEnvironment adds the primary resource of a JVM application to
+	// spark.jars ("so the user doesn't have to call sc.addJar"); since SPARK-47495 (4.0) the
+	// driver no longer adds it again, so without it executors lack the application's classes.
+	if (s.Type == job.TypeJava || s.Type == job.TypeScala) && s.MainApplicationFile != "" {
+		set("spark.jars", joinAppend(c["spark.jars"], []string{s.MainApplicationFile}))
+	}
 	set("spark.files", joinAppend(c["spark.files"], s.Deps.Files))
 	set("spark.submit.pyFiles", joinAppend(c["spark.submit.pyFiles"], s.Deps.PyFiles))
 	set("spark.archives", joinAppend(c["spark.archives"], s.Deps.Archives))

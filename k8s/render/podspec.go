@@ -1,6 +1,8 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +41,7 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 		}
 		c.EnvFrom = append(c.EnvFrom, p.EnvFrom...)
 		for _, cm := range p.ConfigMaps {
-			vol := cm.Name + configMapVolumeSuffix
+			vol := configMapVolumeName(cm.Name)
 			addVolume(pod, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
 				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}}}})
 			addMount(c, corev1.VolumeMount{Name: vol, MountPath: cm.Path})
@@ -69,8 +71,11 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 		if p.SecurityContext != nil {
 			c.SecurityContext = p.SecurityContext.DeepCopy()
 		}
-		if p.HostNetwork != nil {
-			pod.Spec.HostNetwork = *p.HostNetwork
+		if p.HostNetwork != nil && *p.HostNetwork {
+			// sparkpod_defaulter.go addHostNetwork: with the node's network the pod must still
+			// resolve cluster names (executors reach the driver by its service's name).
+			pod.Spec.HostNetwork = true
+			pod.Spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 		}
 		if p.DNSConfig != nil {
 			pod.Spec.DNSConfig = p.DNSConfig.DeepCopy()
@@ -134,8 +139,8 @@ func validatePodSpec(s *job.JobSpec) field.ErrorList {
 			}
 		}
 		for i, cm := range p.ConfigMaps {
-			if n := len(cm.Name + configMapVolumeSuffix); n > job.MaxNameLen {
-				add(at.Child("configMaps").Index(i).Child("name"), "ConfigMap name is too long: its volume %s%s would have %d characters, more than 63", cm.Name, configMapVolumeSuffix, n)
+			for _, msg := range validation.IsDNS1123Subdomain(cm.Name) {
+				add(at.Child("configMaps").Index(i).Child("name"), "must be a ConfigMap name: %s", msg)
 			}
 		}
 		ports := s.Driver.Ports
@@ -158,4 +163,22 @@ func validatePodSpec(s *job.JobSpec) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// configMapVolumeName is the volume of a spec.<role>.configMaps entry, as the operator's
+// sparkpod_defaulter.go getConfigMapVolumeName names it: <name>-vol, or, when the ConfigMap's
+// name has dots or is too long for a volume (a DNS label), the name with dashes for dots, cut,
+// and a hash of the full name so two names stay apart.
+func configMapVolumeName(name string) string {
+	preferred := name + configMapVolumeSuffix
+	if len(preferred) <= job.MaxNameLen && !strings.Contains(preferred, ".") {
+		return preferred
+	}
+	sum := sha256.Sum256([]byte(name))
+	suffix := "-" + hex.EncodeToString(sum[:])[:8] + configMapVolumeSuffix
+	sanitized := strings.ReplaceAll(name, ".", "-")
+	if max := job.MaxNameLen - len(suffix); len(sanitized) > max {
+		sanitized = sanitized[:max]
+	}
+	return strings.TrimRight(sanitized, "-") + suffix
 }

@@ -228,7 +228,9 @@ func TestSparkPropertiesCarryWhatTheDriverNeeds(t *testing.T) {
 	props := r.ConfigMap.Data[SparkPropertiesFile]
 	for _, want := range []string{
 		"spark.app.id=" + r.AppID, "spark.kubernetes.namespace=default", "spark.kubernetes.driver.pod.name=" + r.Names.DriverPod,
-		"spark.driver.host=" + r.Names.Service + ".default.svc", "spark.executor.instances=1", "spark.jars=https://repo/x.jar",
+		"spark.driver.host=" + r.Names.Service + ".default.svc", "spark.executor.instances=1",
+		// SparkSubmit.prepareSubmitEnvironment: --jars, then the primary resource.
+		"spark.jars=https://repo/x.jar,local:///opt/spark/examples/jars/spark-examples.jar",
 		"spark.jars.packages=org.a:b:1", "spark.hadoop.fs.s3a.endpoint=http://minio", "spark.kubernetes.executor.podNamePrefix=" + r.Names.ExecutorPrefix,
 		"spark.kubernetes.allocation.batch.size=5", "spark.kubernetes.submitInDriver=true",
 		"spark.kubernetes.executor.podTemplateFile=/opt/spark/pod-template/pod-spec-template.yml",

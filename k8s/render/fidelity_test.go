@@ -1,0 +1,112 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+)
+
+// Spark's SparkSubmit.prepareSubmitEnvironment adds a JVM application's primary resource to
+// spark.jars; Python and R files travel as files instead.
+func TestMainJarIsInSparkJars(t *testing.T) {
+	r := mustRender(t, minimalSpec())
+	props := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])
+	if got := props["spark.jars"]; got != "local:///opt/spark/examples/jars/spark-examples.jar" {
+		t.Errorf("spark.jars = %q, want the main application jar", got)
+	}
+	py := minimalSpec()
+	py.Type, py.MainClass, py.MainApplicationFile = job.TypePython, "", "local:///opt/spark/examples/src/main/python/pi.py"
+	props = readProperties(t, mustRender(t, py).ConfigMap.Data[SparkPropertiesFile])
+	if strings.Contains(props["spark.jars"], "pi.py") {
+		t.Errorf("a Python main file went into spark.jars: %q", props["spark.jars"])
+	}
+}
+
+// kubeflow/spark-operator internal/webhook/sparkpod_defaulter.go addHostNetwork: a pod on the
+// node's network keeps cluster DNS, or executors cannot resolve the driver's service.
+func TestHostNetworkKeepsClusterDNS(t *testing.T) {
+	spec := minimalSpec()
+	spec.Driver.HostNetwork = ptr.To(true)
+	spec.Executor.HostNetwork = ptr.To(true)
+	r := mustRender(t, spec)
+	if !r.DriverPod.Spec.HostNetwork || r.DriverPod.Spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
+		t.Errorf("driver: hostNetwork %v dnsPolicy %q, want true and ClusterFirstWithHostNet", r.DriverPod.Spec.HostNetwork, r.DriverPod.Spec.DNSPolicy)
+	}
+	exec := executorTemplate(t, r)
+	if !exec.Spec.HostNetwork || exec.Spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
+		t.Errorf("executor template: hostNetwork %v dnsPolicy %q, want true and ClusterFirstWithHostNet", exec.Spec.HostNetwork, exec.Spec.DNSPolicy)
+	}
+}
+
+// sparkpod_defaulter.go getConfigMapVolumeName: ConfigMap names may hold dots, volume names may
+// not; the volume gets the name with dashes and a hash of the whole name.
+func TestConfigMapNamesWithDotsMakeValidVolumes(t *testing.T) {
+	spec := minimalSpec()
+	spec.Driver.ConfigMaps = []job.NamePath{{Name: "app.conf.v1", Path: "/etc/app"}, {Name: "app-conf-v1", Path: "/etc/app2"}}
+	spec.Executor.ConfigMaps = []job.NamePath{{Name: strings.Repeat("long.", 50) + "x", Path: "/etc/app"}}
+	r := mustRender(t, spec)
+	names := map[string]bool{}
+	for _, pod := range []*corev1.Pod{r.DriverPod, executorTemplate(t, r)} {
+		for _, v := range pod.Spec.Volumes {
+			if v.ConfigMap == nil || !strings.HasSuffix(v.Name, "-vol") {
+				continue
+			}
+			if msgs := validation.IsDNS1123Label(v.Name); len(msgs) > 0 {
+				t.Errorf("volume %q for ConfigMap %s: %v", v.Name, v.ConfigMap.Name, msgs)
+			}
+			names[v.Name] = true
+		}
+	}
+	if len(names) != 3 {
+		t.Errorf("volumes %v: want three distinct ones (app.conf.v1 and app-conf-v1 must not collide)", names)
+	}
+	if got := configMapVolumeName("app-conf"); got != "app-conf-vol" {
+		t.Errorf("a plain name's volume is %q, want app-conf-vol as the operator names it", got)
+	}
+}
+
+// The operator's submission.go puts the SparkApplication's labels on the driver and the
+// executors (not Kueue's), under the roles' own labels.
+func TestManifestLabelsReachDriverAndExecutors(t *testing.T) {
+	spec := minimalSpec()
+	spec.Labels = map[string]string{"team": "data", "tier": "batch", "kueue.x-k8s.io/queue-name": "q"}
+	spec.Executor.Labels = map[string]string{"tier": "spot"}
+	r := mustRender(t, spec)
+	if r.DriverPod.Labels["team"] != "data" || r.DriverPod.Labels["tier"] != "batch" {
+		t.Errorf("driver labels %v lack the manifest's", r.DriverPod.Labels)
+	}
+	if _, ok := r.DriverPod.Labels["kueue.x-k8s.io/queue-name"]; ok {
+		t.Error("Kueue's label reached the driver pod")
+	}
+	props := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])
+	if props["spark.kubernetes.executor.label.team"] != "data" || props["spark.kubernetes.executor.label.tier"] != "spot" {
+		t.Errorf("executor labels: team=%q tier=%q, want data and the executor's own spot",
+			props["spark.kubernetes.executor.label.team"], props["spark.kubernetes.executor.label.tier"])
+	}
+	bad := minimalSpec()
+	bad.Labels = map[string]string{"spark-role": "x"}
+	job.Default(bad)
+	if err := Validate(bad); err == nil || !strings.Contains(err.Error(), "metadata.labels[spark-role]") {
+		t.Errorf("a manifest label Spark reserves: %v", err)
+	}
+}
+
+// api/v1beta2/defaults.go: with dynamic allocation on, the operator sets no executor count, so
+// Spark starts max(minExecutors, initialExecutors).
+func TestDynamicAllocationSetsNoExecutorCount(t *testing.T) {
+	spec := minimalSpec()
+	spec.DynamicAllocation = &job.DynamicAllocation{Enabled: true, MinExecutors: ptr.To(int32(2)), MaxExecutors: ptr.To(int32(10))}
+	props := readProperties(t, mustRender(t, spec).ConfigMap.Data[SparkPropertiesFile])
+	if v, ok := props["spark.executor.instances"]; ok {
+		t.Errorf("spark.executor.instances = %q with dynamic allocation on; want it unset", v)
+	}
+	props = readProperties(t, mustRender(t, minimalSpec()).ConfigMap.Data[SparkPropertiesFile])
+	if props["spark.executor.instances"] != "1" {
+		t.Errorf("without dynamic allocation spark.executor.instances = %q, want the operator's default 1", props["spark.executor.instances"])
+	}
+}
