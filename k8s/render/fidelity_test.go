@@ -110,3 +110,33 @@ func TestDynamicAllocationSetsNoExecutorCount(t *testing.T) {
 		t.Errorf("without dynamic allocation spark.executor.instances = %q, want the operator's default 1", props["spark.executor.instances"])
 	}
 }
+
+// DriverServiceFeatureStep.scala: the service's block manager port is
+// spark.driver.blockManager.port or 7079; spark.blockManager.port alone does not move it.
+func TestBlockManagerPortAloneDoesNotMoveTheService(t *testing.T) {
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.blockManager.port": "7100"}
+	r := mustRender(t, spec)
+	for _, p := range r.Service.Spec.Ports {
+		if p.Name == "blockmanager" && p.Port != DefaultBlockManagerPort {
+			t.Errorf("service block manager port %d, want %d", p.Port, DefaultBlockManagerPort)
+		}
+	}
+	props := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])
+	if props["spark.driver.blockManager.port"] != "7079" {
+		t.Errorf("spark.driver.blockManager.port = %q, want 7079 as the service step sets it", props["spark.driver.blockManager.port"])
+	}
+	spec.SparkConf = map[string]string{"spark.driver.blockManager.port": "7200"}
+	for _, p := range mustRender(t, spec).Service.Spec.Ports {
+		if p.Name == "blockmanager" && p.Port != 7200 {
+			t.Errorf("service block manager port %d, want spark.driver.blockManager.port's 7200", p.Port)
+		}
+	}
+}
+
+// KubernetesClientUtils.buildConfigMap makes the conf ConfigMap immutable.
+func TestConfConfigMapIsImmutable(t *testing.T) {
+	if cm := mustRender(t, minimalSpec()).ConfigMap; cm.Immutable == nil || !*cm.Immutable {
+		t.Error("the conf ConfigMap is not immutable")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 
 	"github.com/kindling-dev/kindling/k8s/job"
 )
@@ -108,6 +109,8 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: names.ConfigMap, Namespace: spec.Namespace},
 		Data:       data,
+		// KubernetesClientUtils.buildConfigMap: an attempt's conf never changes once made.
+		Immutable: ptr.To(true),
 	}
 	driver.Namespace = spec.Namespace
 	r := &Rendered{

@@ -42,7 +42,10 @@ func serviceName(prefix, appID string) string {
 // driver through, and the driver's host and ports in the conf.
 func driverServiceStep(b *build, pod *corev1.Pod) error {
 	name := b.names.Service
-	rpc, bm, ui := b.driverPorts()
+	rpc, _, ui := b.driverPorts()
+	// DriverServiceFeatureStep reads spark.driver.blockManager.port alone (default 7079):
+	// unlike the container's port, spark.blockManager.port does not move the service's.
+	bm := b.port("spark.driver.blockManager.port", DefaultBlockManagerPort)
 	svc := &corev1.Service{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: metav1.ObjectMeta{
