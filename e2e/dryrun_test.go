@@ -65,11 +65,15 @@ func dryRun(t *testing.T, spec *job.JobSpec) {
 }
 
 // What Spark and the operator do beyond the published examples passes the API server too:
-// ConfigMaps whose names hold dots, the node's network, the manifest's labels.
+// ConfigMaps whose names hold dots, the node's network, the manifest's labels, a
+// sparkConfigMap, a driver accelerator, the service's IP families.
 func TestFidelityCasesPassTheAPIServer(t *testing.T) {
 	spec := jobtest.Minimal()
 	spec.Labels = map[string]string{"team": "data"}
 	spec.Driver.ConfigMaps = []job.NamePath{{Name: "app.conf.v1", Path: "/etc/app"}}
 	spec.Driver.HostNetwork = ptr.To(true)
+	spec.SparkConfigMap = "spark-defaults"
+	spec.SparkConf = map[string]string{"spark.driver.resource.gpu.amount": "1", "spark.driver.resource.gpu.vendor": "nvidia.com",
+		"spark.kubernetes.driver.service.ipFamilies": "IPv4"}
 	dryRun(t, spec)
 }

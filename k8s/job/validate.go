@@ -3,7 +3,6 @@ package job
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -62,10 +61,6 @@ var (
 
 // RolePath is spec.driver or spec.executor.
 func RolePath(role string) *field.Path { return SpecPath.Child(role) }
-
-// Schemes a main file or dependency may use: local:// is in the image; the others are
-// fetched (http, https) or read by Spark's Hadoop file systems in the driver.
-var supportedSchemes = []string{"local", "http", "https", "s3", "s3a", "gs", "hdfs", "abfs", "abfss", "wasb", "wasbs", "oss", "cos", "cosn"}
 
 // Check returns the problems of a defaulted spec that concern the job as a whole, whatever it
 // renders to: its name and namespace, type and mode, image, main file and dependencies,
@@ -174,11 +169,10 @@ func checkURI(path *field.Path, u string) field.ErrorList {
 	if err != nil {
 		return field.ErrorList{Invalid(path, "is not a URI: %v", err)}
 	}
-	switch {
-	case parsed.Scheme == "" || parsed.Scheme == "file":
+	// Any other scheme is a Hadoop file system Spark reads itself (s3a, gs, abfss, ftp, oss,
+	// …, whatever fs.<scheme>.impl the image carries): passed through unverified.
+	if parsed.Scheme == "" || parsed.Scheme == "file" {
 		return field.ErrorList{Invalid(path, "%q is a file on the submitting machine, which Kindling cannot upload; use local:// for a file in the image, or http(s)://", u)}
-	case !slices.Contains(supportedSchemes, parsed.Scheme):
-		return field.ErrorList{Invalid(path, "scheme %q is not supported; use one of %s", parsed.Scheme, strings.Join(supportedSchemes, ", "))}
 	}
 	return nil
 }

@@ -220,6 +220,11 @@ func basicDriverStep(b *build, pod *corev1.Pod) error {
 	if limit != nil {
 		c.Resources.Limits[corev1.ResourceCPU] = *limit
 	}
+	// KubernetesUtils.buildResourcesQuantities: spark.driver.resource.<name>.amount with its
+	// .vendor becomes the limit <vendor>/<name> (executors get theirs from Spark itself).
+	for name, amount := range driverResources(b.conf) {
+		c.Resources.Limits[corev1.ResourceName(name)] = amount
+	}
 
 	pod.Name = b.names.DriverPod
 	mergeMap(&pod.Labels, b.sparkLabels(job.SparkRoleDriver))
@@ -264,6 +269,16 @@ var basicOwnedConf = map[string]string{
 func validateBasic(s *job.JobSpec) field.ErrorList {
 	var errs field.ErrorList
 	add := func(p *field.Path, format string, args ...any) { errs = append(errs, job.Invalid(p, format, args...)) }
+	for _, name := range sortedKeys(prefixedResources(s.SparkConf)) {
+		amountKey := "spark.driver.resource." + name + ".amount"
+		if _, err := resource.ParseQuantity(s.SparkConf[amountKey]); err != nil {
+			add(job.SparkConfPath.Key(amountKey), "%q is not a quantity", s.SparkConf[amountKey])
+		}
+		if s.SparkConf["spark.driver.resource."+name+".vendor"] == "" {
+			// KubernetesUtils.buildResourcesQuantities' message, word for word.
+			add(job.SparkConfPath.Key(amountKey), "Resource: %s was requested, but vendor was not specified.", name)
+		}
+	}
 	if s.MemoryOverheadFactor != "" {
 		if _, err := job.ParseFactor(s.MemoryOverheadFactor); err != nil {
 			add(job.SpecPath.Child("memoryOverheadFactor"), "%v", err)
@@ -398,4 +413,29 @@ func validateRole(s *job.JobSpec, role string, p *job.SparkPodSpec, coreRequest 
 		}
 	}
 	return errs
+}
+
+// prefixedResources are the names of the driver resources asked for with an amount.
+func prefixedResources(c map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range prefixed(c, "spark.driver.resource.") {
+		if name, ok := strings.CutSuffix(k, ".amount"); ok && !strings.Contains(name, ".") {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// driverResources are the driver container's accelerator limits, by Kubernetes resource name.
+func driverResources(c map[string]string) map[string]resource.Quantity {
+	out := map[string]resource.Quantity{}
+	for name := range prefixedResources(c) {
+		vendor := c["spark.driver.resource."+name+".vendor"]
+		q, err := resource.ParseQuantity(c["spark.driver.resource."+name+".amount"])
+		if vendor == "" || err != nil {
+			continue // validation said so
+		}
+		out[vendor+"/"+name] = q
+	}
+	return out
 }

@@ -140,3 +140,68 @@ func TestConfConfigMapIsImmutable(t *testing.T) {
 		t.Error("the conf ConfigMap is not immutable")
 	}
 }
+
+// Spark fetches dependencies through Hadoop's FileSystem, whose schemes are pluggable
+// (fs.<scheme>.impl): any of them passes, unverified, as s3a:// does.
+func TestAnyHadoopSchemePasses(t *testing.T) {
+	spec := minimalSpec()
+	spec.MainApplicationFile = "ftp://files.example.com/app.jar"
+	spec.Deps.Jars = []string{"abfss://c@acct.dfs.core.windows.net/x.jar", "oss://bucket/y.jar", "cosn://b/z.jar"}
+	job.Default(spec)
+	if err := Validate(spec); err != nil {
+		t.Errorf("Hadoop file system schemes were refused: %v", err)
+	}
+}
+
+// The operator's sparkpod_defaulter.go addSparkConfigMap points SPARK_CONF_DIR at the mounted
+// sparkConfigMap on both roles.
+func TestSparkConfigMapIsTheConfDir(t *testing.T) {
+	spec := minimalSpec()
+	spec.SparkConfigMap = "spark-defaults"
+	r := mustRender(t, spec)
+	if e := envOf(r.DriverPod.Spec.Containers[0], "SPARK_CONF_DIR"); e == nil || e.Value != "/etc/spark/conf" {
+		t.Errorf("driver SPARK_CONF_DIR = %+v, want /etc/spark/conf", e)
+	}
+	if got := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])["spark.executorEnv.SPARK_CONF_DIR"]; got != "/etc/spark/conf" {
+		t.Errorf("spark.executorEnv.SPARK_CONF_DIR = %q, want /etc/spark/conf", got)
+	}
+	if e := envOf(mustRender(t, minimalSpec()).DriverPod.Spec.Containers[0], "SPARK_CONF_DIR"); e == nil || e.Value != SparkConfDir {
+		t.Errorf("without a sparkConfigMap SPARK_CONF_DIR = %+v, want %s", e, SparkConfDir)
+	}
+}
+
+// DriverServiceFeatureStep sets the service's IP family policy and families from
+// spark.kubernetes.driver.service.ipFamilyPolicy / .ipFamilies (SingleStack, IPv4).
+func TestDriverServiceIPFamilies(t *testing.T) {
+	svc := mustRender(t, minimalSpec()).Service
+	if svc.Spec.IPFamilyPolicy == nil || *svc.Spec.IPFamilyPolicy != corev1.IPFamilyPolicySingleStack || len(svc.Spec.IPFamilies) != 1 || svc.Spec.IPFamilies[0] != corev1.IPv4Protocol {
+		t.Errorf("default: policy %v families %v, want SingleStack [IPv4]", svc.Spec.IPFamilyPolicy, svc.Spec.IPFamilies)
+	}
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.kubernetes.driver.service.ipFamilyPolicy": "PreferDualStack", "spark.kubernetes.driver.service.ipFamilies": "IPv6,IPv4"}
+	svc = mustRender(t, spec).Service
+	if *svc.Spec.IPFamilyPolicy != corev1.IPFamilyPolicyPreferDualStack || len(svc.Spec.IPFamilies) != 2 || svc.Spec.IPFamilies[0] != corev1.IPv6Protocol {
+		t.Errorf("dual stack: policy %v families %v", *svc.Spec.IPFamilyPolicy, svc.Spec.IPFamilies)
+	}
+	spec.SparkConf = map[string]string{"spark.kubernetes.driver.service.ipFamilies": "IPv5"}
+	job.Default(spec)
+	if err := Validate(spec); err == nil || !strings.Contains(err.Error(), "ipFamilies") {
+		t.Errorf("IPv5: %v", err)
+	}
+}
+
+// KubernetesUtils.buildResourcesQuantities: spark.driver.resource.<name>.amount and .vendor
+// give the driver container the limit <vendor>/<name>; without a vendor Spark refuses.
+func TestDriverAcceleratorResources(t *testing.T) {
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.driver.resource.gpu.amount": "1", "spark.driver.resource.gpu.vendor": "nvidia.com"}
+	limits := mustRender(t, spec).DriverPod.Spec.Containers[0].Resources.Limits
+	if q, ok := limits["nvidia.com/gpu"]; !ok || q.Value() != 1 {
+		t.Errorf("driver limits %v, want nvidia.com/gpu: 1", limits)
+	}
+	spec.SparkConf = map[string]string{"spark.driver.resource.gpu.amount": "1"}
+	job.Default(spec)
+	if err := Validate(spec); err == nil || !strings.Contains(err.Error(), "Resource: gpu was requested, but vendor was not specified.") {
+		t.Errorf("no vendor: %v", err)
+	}
+}

@@ -18,6 +18,13 @@ import (
 var operatorPodSpec = feature{
 	name:     "operator-pod-spec",
 	validate: validatePodSpec,
+	conf: func(b *build) {
+		if b.spec.SparkConfigMap != "" {
+			// Spark's executor step sets SPARK_CONF_DIR itself, after the template's env;
+			// spark.executorEnv comes after it, as the operator's webhook does on executors.
+			b.set("spark.executorEnv.SPARK_CONF_DIR", sparkConfigMapDir)
+		}
+	},
 	driver:   operatorPodSpecStep(job.SparkRoleDriver),
 	executor: operatorPodSpecStep(job.SparkRoleExecutor),
 }
@@ -50,6 +57,12 @@ func operatorPodSpecStep(role string) func(*build, *corev1.Pod) error {
 			addVolume(pod, corev1.Volume{Name: sparkConfigMapVolume, VolumeSource: corev1.VolumeSource{
 				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}})
 			addMount(c, corev1.VolumeMount{Name: sparkConfigMapVolume, MountPath: sparkConfigMapDir})
+			// sparkpod_defaulter.go addSparkConfigMap points SPARK_CONF_DIR at it, so Spark reads
+			// the user's log4j2.properties and friends. The driver's spark.properties is read
+			// by --properties-file wherever SPARK_CONF_DIR points.
+			if role == job.SparkRoleDriver {
+				setEnv(c, corev1.EnvVar{Name: "SPARK_CONF_DIR", Value: sparkConfigMapDir})
+			}
 		}
 		if g := p.GPU; g != nil {
 			// Spark's BasicExecutorFeatureStep adds its memory and CPU to the template's

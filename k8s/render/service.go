@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/kindling-dev/kindling/k8s/job"
 )
@@ -56,7 +57,11 @@ func driverServiceStep(b *build, pod *corev1.Pod) error {
 		},
 		Spec: corev1.ServiceSpec{
 			ClusterIP: corev1.ClusterIPNone,
-			Selector:  b.sparkLabels(job.SparkRoleDriver),
+			// DriverServiceFeatureStep: spark.kubernetes.driver.service.ipFamilyPolicy
+			// (SingleStack) and .ipFamilies (IPv4), so a dual-stack cluster gets what was asked.
+			IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicy(confOr(b.conf, "spark.kubernetes.driver.service.ipFamilyPolicy", "SingleStack"))),
+			IPFamilies:     ipFamilies(confOr(b.conf, "spark.kubernetes.driver.service.ipFamilies", "IPv4")),
+			Selector:       b.sparkLabels(job.SparkRoleDriver),
 			Ports: []corev1.ServicePort{
 				{Name: "driver-rpc-port", Port: rpc, TargetPort: intstr.FromInt32(rpc), Protocol: corev1.ProtocolTCP},
 				{Name: "blockmanager", Port: bm, TargetPort: intstr.FromInt32(bm), Protocol: corev1.ProtocolTCP},
@@ -78,6 +83,21 @@ func driverServiceStep(b *build, pod *corev1.Pod) error {
 func validateService(s *job.JobSpec) field.ErrorList {
 	var errs field.ErrorList
 	c := s.SparkConf
+	if v, ok := c["spark.kubernetes.driver.service.ipFamilyPolicy"]; ok {
+		switch corev1.IPFamilyPolicy(v) {
+		case corev1.IPFamilyPolicySingleStack, corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack:
+		default:
+			errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.kubernetes.driver.service.ipFamilyPolicy"), "%q must be SingleStack, PreferDualStack or RequireDualStack", v))
+		}
+	}
+	if v, ok := c["spark.kubernetes.driver.service.ipFamilies"]; ok {
+		for _, f := range splitList(v) {
+			if f != string(corev1.IPv4Protocol) && f != string(corev1.IPv6Protocol) {
+				errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.kubernetes.driver.service.ipFamilies"), "%q: each family must be IPv4 or IPv6", v))
+				break
+			}
+		}
+	}
 	// DriverServiceFeatureStep's messages, word for word.
 	if _, ok := c["spark.driver.bindAddress"]; ok {
 		errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.driver.bindAddress"), "spark.driver.bindAddress is not supported in Kubernetes mode, as the driver's bind address is managed and set to the driver pod's IP address."))
@@ -93,4 +113,12 @@ func validateService(s *job.JobSpec) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+func ipFamilies(list string) []corev1.IPFamily {
+	var out []corev1.IPFamily
+	for _, f := range splitList(list) {
+		out = append(out, corev1.IPFamily(f))
+	}
+	return out
 }

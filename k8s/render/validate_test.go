@@ -68,7 +68,6 @@ func TestValidateRules(t *testing.T) {
 		{"executor secret over spark conf", func(s *job.JobSpec) { s.Executor.Secrets = []job.SecretInfo{{Name: "one", Path: "/opt/spark/conf"}} },
 			"spec.executor.secrets[0].path", "Found duplicated mountPath: '/opt/spark/conf' (also used by (Spark) spark-conf-volume-exec)"},
 		{"file scheme", func(s *job.JobSpec) { s.MainApplicationFile = "file:///tmp/app.jar" }, "spec.mainApplicationFile", "cannot upload"},
-		{"unknown scheme", func(s *job.JobSpec) { s.MainApplicationFile = "ftp://host/app.jar" }, "spec.mainApplicationFile", `scheme "ftp" is not supported`},
 		{"dep scheme", func(s *job.JobSpec) { s.Deps.Jars = []string{"/opt/x.jar"} }, "spec.deps.jars[0]", "cannot upload"},
 		{"long secret name", func(s *job.JobSpec) {
 			s.Executor.Secrets = []job.SecretInfo{{Name: strings.Repeat("s", 60), Path: "/s"}}
