@@ -73,8 +73,10 @@ func roleConf(c map[string]string, role string, p *job.SparkPodSpec, coreRequest
 	set(k8s+"limit.cores", p.CoreLimit)
 	set("spark."+role+".memory", p.Memory)
 	set("spark."+role+".memoryOverhead", p.MemoryOverhead)
+	// The operator passes javaOptions as --conf spark.<role>.extraJavaOptions after the
+	// sparkConf entries: the later --conf of a key replaces the earlier.
 	if javaOptions != "" {
-		c["spark."+role+".extraJavaOptions"] = strings.TrimSpace(c["spark."+role+".extraJavaOptions"] + " " + javaOptions)
+		c["spark."+role+".extraJavaOptions"] = javaOptions
 	}
 	for k, v := range p.Labels {
 		c[k8s+"label."+k] = v

@@ -2,6 +2,7 @@ package render
 
 import (
 	"path"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -28,19 +29,27 @@ func commandConf(b *build) {
 		}
 	}
 	set("spark.kubernetes.pyspark.pythonVersion", s.PythonVersion)
-	set("spark.jars", joinAppend(c["spark.jars"], s.Deps.Jars))
+	// The operator passes spec.deps as spark-submit's --jars, --packages, …, and
+	// SparkSubmitArguments.loadEnvironmentArguments takes a flag over the sparkConf key
+	// (Option(jars).orElse(sparkProperties.get(JARS))): deps replace, they do not add.
+	replace := func(k string, deps []string) {
+		if len(deps) > 0 {
+			c[k] = strings.Join(deps, ",")
+		}
+	}
+	replace("spark.jars", s.Deps.Jars)
+	replace("spark.files", s.Deps.Files)
+	replace("spark.submit.pyFiles", s.Deps.PyFiles)
+	replace("spark.archives", s.Deps.Archives)
+	replace("spark.jars.packages", s.Deps.Packages)
+	replace("spark.jars.excludes", s.Deps.ExcludePackages)
+	replace("spark.jars.repositories", s.Deps.Repositories)
 	// SparkSubmit.prepareSubmitEnvironment adds the primary resource of a JVM application to
 	// spark.jars ("so the user doesn't have to call sc.addJar"); since SPARK-47495 (4.0) the
 	// driver no longer adds it again, so without it executors lack the application's classes.
 	if (s.Type == job.TypeJava || s.Type == job.TypeScala) && s.MainApplicationFile != "" {
 		set("spark.jars", joinAppend(c["spark.jars"], []string{s.MainApplicationFile}))
 	}
-	set("spark.files", joinAppend(c["spark.files"], s.Deps.Files))
-	set("spark.submit.pyFiles", joinAppend(c["spark.submit.pyFiles"], s.Deps.PyFiles))
-	set("spark.archives", joinAppend(c["spark.archives"], s.Deps.Archives))
-	set("spark.jars.packages", joinAppend(c["spark.jars.packages"], s.Deps.Packages))
-	set("spark.jars.excludes", joinAppend(c["spark.jars.excludes"], s.Deps.ExcludePackages))
-	set("spark.jars.repositories", joinAppend(c["spark.jars.repositories"], s.Deps.Repositories))
 }
 
 func validateCommand(s *job.JobSpec) field.ErrorList {

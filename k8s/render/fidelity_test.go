@@ -205,3 +205,35 @@ func TestDriverAcceleratorResources(t *testing.T) {
 		t.Errorf("no vendor: %v", err)
 	}
 }
+
+// The operator passes spec.deps as spark-submit flags, and SparkSubmitArguments.
+// loadEnvironmentArguments takes a flag over the same sparkConf key; it passes javaOptions
+// (with monitoring's agent, monitoring_config.go) as a --conf after sparkConf's, which wins.
+func TestDepsAndJavaOptionsReplaceTheirSparkConfKeys(t *testing.T) {
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{
+		"spark.jars": "local:///old.jar", "spark.jars.packages": "org.old:a:1", "spark.files": "local:///kept.txt",
+		"spark.driver.extraJavaOptions": "-Dold=1", "spark.executor.extraJavaOptions": "-Dkept=1",
+	}
+	spec.Deps.Jars = []string{"local:///new.jar"}
+	spec.Deps.Packages = []string{"org.new:b:2"}
+	spec.Driver.JavaOptions = "-Dnew=1"
+	props := readProperties(t, mustRender(t, spec).ConfigMap.Data[SparkPropertiesFile])
+	for k, want := range map[string]string{
+		"spark.jars":                      "local:///new.jar,local:///opt/spark/examples/jars/spark-examples.jar",
+		"spark.jars.packages":             "org.new:b:2",
+		"spark.files":                     "local:///kept.txt",
+		"spark.driver.extraJavaOptions":   "-Dnew=1",
+		"spark.executor.extraJavaOptions": "-Dkept=1",
+	} {
+		if props[k] != want {
+			t.Errorf("%s = %q, want %q", k, props[k], want)
+		}
+	}
+
+	spec.Monitoring = &job.MonitoringSpec{ExposeDriverMetrics: true, Prometheus: &job.PrometheusSpec{JmxExporterJar: "/prometheus/agent.jar"}}
+	props = readProperties(t, mustRender(t, spec).ConfigMap.Data[SparkPropertiesFile])
+	if got, want := props["spark.driver.extraJavaOptions"], "-Dnew=1 -javaagent:/prometheus/agent.jar=8090:/etc/metrics/conf/prometheus.yaml"; got != want {
+		t.Errorf("with monitoring, spark.driver.extraJavaOptions = %q, want %q", got, want)
+	}
+}

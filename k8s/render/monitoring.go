@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -89,12 +90,13 @@ func monitoringConf(s *job.JobSpec, c map[string]string) {
 		c["spark.kubernetes."+role+".annotation.prometheus.io/port"] = itoa(promPort(m))
 		c["spark.kubernetes."+role+".annotation.prometheus.io/path"] = "/metrics"
 		if agent != "" {
-			k := "spark." + role + ".extraJavaOptions"
-			if c[k] != "" {
-				c[k] += " " + agent
-			} else {
-				c[k] = agent
+			// monitoring_config.go appends the agent to the role's javaOptions, which the
+			// operator then passes as extraJavaOptions, replacing any in sparkConf.
+			opts := s.Driver.JavaOptions
+			if role == "executor" {
+				opts = s.Executor.JavaOptions
 			}
+			c["spark."+role+".extraJavaOptions"] = strings.TrimSpace(opts + " " + agent)
 		}
 	}
 }
