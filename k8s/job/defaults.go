@@ -1,6 +1,7 @@
 package job
 
 import (
+	"strconv"
 	"strings"
 
 	"k8s.io/utils/ptr"
@@ -56,3 +57,16 @@ func (s *JobSpec) DynamicAllocationEnabled() bool {
 	}
 	return strings.EqualFold(s.SparkConf["spark.dynamicAllocation.enabled"], "true")
 }
+
+// SparkMajorVersion is the major version of spec.sparkVersion ("3.5.1" → 3); a job that names
+// none gets the newest Spark's behaviour.
+func (s *JobSpec) SparkMajorVersion() int {
+	major, _, _ := strings.Cut(strings.TrimPrefix(s.SparkVersion, "v"), ".")
+	if n, err := strconv.Atoi(major); err == nil && n > 0 {
+		return n
+	}
+	return NewestSparkMajor
+}
+
+// NewestSparkMajor is the Spark whose behaviour a job without sparkVersion gets.
+const NewestSparkMajor = 4

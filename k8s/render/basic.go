@@ -288,7 +288,8 @@ func validateBasic(s *job.JobSpec) field.ErrorList {
 	}
 	c := s.SparkConf
 	errs = append(errs, refuseOwned(c, basicOwnedConf)...)
-	for _, k := range []string{"spark.driver.memory", "spark.executor.memory", "spark.driver.memoryOverhead", "spark.executor.memoryOverhead", "spark.executor.pyspark.memory"} {
+	for _, k := range []string{"spark.driver.memory", "spark.executor.memory", "spark.driver.memoryOverhead", "spark.executor.memoryOverhead", "spark.executor.pyspark.memory",
+		"spark.driver.minMemoryOverhead", "spark.executor.minMemoryOverhead"} {
 		if v, ok := c[k]; ok {
 			if _, err := job.ParseMiB(v); err != nil {
 				add(job.SparkConfPath.Key(k), "%v", err)

@@ -237,3 +237,30 @@ func TestDepsAndJavaOptionsReplaceTheirSparkConfKeys(t *testing.T) {
 		t.Errorf("with monitoring, spark.driver.extraJavaOptions = %q, want %q", got, want)
 	}
 }
+
+// Spark 4.0's spark.{driver,executor}.minMemoryOverhead (config/package.scala, default 384m)
+// replaces the fixed 384 MiB floor; Spark 3.5 has no such key.
+func TestMinMemoryOverheadFollowsTheSparkVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version          string
+		driver, executor int64 // total MiB for 1g heaps
+	}{
+		{"4.0.1", 1024 + 512, 1024 + 600},
+		{"", 1024 + 512, 1024 + 600}, // the newest Spark
+		{"3.5.3", 1024 + 384, 1024 + 384},
+	} {
+		spec := minimalSpec()
+		spec.SparkVersion = tc.version
+		spec.SparkConf = map[string]string{"spark.driver.minMemoryOverhead": "512m", "spark.executor.minMemoryOverhead": "600"}
+		r := mustRender(t, spec)
+		if r.DriverMemoryMiB != tc.driver || r.ExecutorMemoryMiB != tc.executor {
+			t.Errorf("Spark %q: driver %dMi executor %dMi, want %dMi and %dMi", tc.version, r.DriverMemoryMiB, r.ExecutorMemoryMiB, tc.driver, tc.executor)
+		}
+	}
+	// Ignored when the overhead itself is set.
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.driver.minMemoryOverhead": "512m", "spark.driver.memoryOverhead": "200m"}
+	if r := mustRender(t, spec); r.DriverMemoryMiB != 1024+200 {
+		t.Errorf("driver %dMi, want 1224Mi: an explicit overhead wins", r.DriverMemoryMiB)
+	}
+}

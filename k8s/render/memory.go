@@ -26,7 +26,7 @@ type MemorySizes struct {
 
 // driverMemory sizes the driver as BasicDriverFeatureStep does. It also returns the default
 // overhead factor, which the driver passes on to executors as spark.kubernetes.memoryOverheadFactor.
-func driverMemory(conf map[string]string, nonJVM bool, overrideMiB int64) (MemorySizes, float64, error) {
+func driverMemory(conf map[string]string, nonJVM bool, overrideMiB int64, spark4 bool) (MemorySizes, float64, error) {
 	var sz MemorySizes
 	heap, err := job.ParseMiB(confOr(conf, "spark.driver.memory", job.DefaultMemory))
 	if err != nil {
@@ -47,7 +47,11 @@ func driverMemory(conf map[string]string, nonJVM bool, overrideMiB int64) (Memor
 			return sz, 0, fmt.Errorf("spark.driver.memoryOverheadFactor: %w", err)
 		}
 	}
-	overhead := max(int64(factor*float64(heap)), memoryOverheadMinMiB)
+	minOverhead, err := minOverheadMiB(conf, "driver", spark4)
+	if err != nil {
+		return sz, 0, err
+	}
+	overhead := max(int64(factor*float64(heap)), minOverhead)
 	if v, ok := conf["spark.driver.memoryOverhead"]; ok {
 		if overhead, err = job.ParseMiB(v); err != nil {
 			return sz, 0, fmt.Errorf("spark.driver.memoryOverhead: %w", err)
@@ -62,7 +66,7 @@ func driverMemory(conf map[string]string, nonJVM bool, overrideMiB int64) (Memor
 
 // executorMemory sizes an executor as BasicExecutorFeatureStep does, after the driver has set
 // spark.kubernetes.memoryOverheadFactor.
-func executorMemory(conf map[string]string, overrideMiB int64) (MemorySizes, error) {
+func executorMemory(conf map[string]string, overrideMiB int64, spark4 bool) (MemorySizes, error) {
 	var sz MemorySizes
 	heap, err := job.ParseMiB(confOr(conf, "spark.executor.memory", job.DefaultMemory))
 	if err != nil {
@@ -76,7 +80,11 @@ func executorMemory(conf map[string]string, overrideMiB int64) (MemorySizes, err
 			}
 		}
 	}
-	overhead := max(int64(factor*float64(heap)), memoryOverheadMinMiB)
+	minOverhead, err := minOverheadMiB(conf, "executor", spark4)
+	if err != nil {
+		return sz, err
+	}
+	overhead := max(int64(factor*float64(heap)), minOverhead)
 	if v, ok := conf["spark.executor.memoryOverhead"]; ok {
 		if overhead, err = job.ParseMiB(v); err != nil {
 			return sz, fmt.Errorf("spark.executor.memoryOverhead: %w", err)
@@ -111,3 +119,19 @@ func confOr(conf map[string]string, key, def string) string {
 }
 
 func formatFactor(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// minOverheadMiB is the floor under a factored overhead: 384 MiB, or from Spark 4.0 on
+// spark.<role>.minMemoryOverhead (config/package.scala DRIVER_MIN_MEMORY_OVERHEAD and
+// EXECUTOR_MIN_MEMORY_OVERHEAD, default 384m; ignored when memoryOverhead is set).
+func minOverheadMiB(conf map[string]string, role string, spark4 bool) (int64, error) {
+	key := "spark." + role + ".minMemoryOverhead"
+	v, ok := conf[key]
+	if !spark4 || !ok {
+		return memoryOverheadMinMiB, nil
+	}
+	n, err := job.ParseMiB(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return n, nil
+}

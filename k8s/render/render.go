@@ -74,7 +74,7 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 		}
 	}
 	// Executors size themselves from the conf the driver steps completed.
-	if b.exec, err = executorMemory(b.conf, opts.ExecutorMemoryOverheadMiB); err != nil {
+	if b.exec, err = executorMemory(b.conf, opts.ExecutorMemoryOverheadMiB, spec.SparkMajorVersion() >= 4); err != nil {
 		return nil, fmt.Errorf("size executor memory: %w", err)
 	}
 	executor := startPod(spec.Executor.Template)
@@ -154,7 +154,7 @@ func newBuild(spec *job.JobSpec, opts Options) (*build, error) {
 		b.set("spark.driver.memoryOverhead", fmt.Sprintf("%dm", n))
 	}
 	var err error
-	if b.driver, b.driverFactor, err = driverMemory(b.conf, b.nonJVM(), opts.DriverMemoryOverheadMiB); err != nil {
+	if b.driver, b.driverFactor, err = driverMemory(b.conf, b.nonJVM(), opts.DriverMemoryOverheadMiB, spec.SparkMajorVersion() >= 4); err != nil {
 		return nil, fmt.Errorf("size driver memory: %w", err)
 	}
 	return b, nil
