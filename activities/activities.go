@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
@@ -45,3 +46,31 @@ func (nopLogger) Debug(string, ...any) {}
 func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}
 func (nopLogger) Error(string, ...any) {}
+
+// keepAlive heartbeats every interval until the returned stop is called, for activities whose
+// single steps (a slow server's headers, a cluster's deletes) may outlast the heartbeat timeout.
+// Outside an activity it does nothing.
+func keepAlive(ctx context.Context, interval time.Duration) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// apiTimeout bounds one API call a supervisor makes between heartbeats.
+const apiTimeout = 10 * time.Second

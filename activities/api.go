@@ -19,7 +19,10 @@ const (
 	// activity's retries are spent, the job fails as for ErrDependency.
 	ErrDependencyUnavailable = "DependencyUnavailable"
 	ErrSubmission            = "SubmissionFailed" // creating the attempt's objects failed for good
-	ErrForeignObject         = "ForeignObject"    // an object with our name exists but is not ours
+	// ErrSubmissionRetryable is retried by Create's policy: the API server timed out, was
+	// busy or unreachable. Once the retries are spent the attempt ends as a submission failure.
+	ErrSubmissionRetryable = "SubmissionRetryable"
+	ErrForeignObject       = "ForeignObject" // an object with our name exists but is not ours
 )
 
 // ValidateInput / ValidateOutput: the Validate stage (a local activity: pure).

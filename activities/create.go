@@ -34,5 +34,5 @@ func createError(err error) error {
 	if errors.As(err, &apply) && apply.Permanent {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrSubmission, apply.Err)
 	}
-	return temporal.NewApplicationError(err.Error(), ErrSubmission, err)
+	return temporal.NewApplicationErrorWithCause(err.Error(), ErrSubmissionRetryable, err)
 }

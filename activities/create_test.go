@@ -25,7 +25,7 @@ func TestCreateErrorsCarryTheTypeTheWorkflowBranchesOn(t *testing.T) {
 		{"foreign object", &cluster.ForeignError{Namespace: "default", Name: "pi-driver"}, ErrForeignObject, true},
 		{"wrapped foreign object", fmt.Errorf("create: %w", &cluster.ForeignError{Name: "pi-driver"}), ErrForeignObject, true},
 		{"forbidden", &cluster.ApplyError{What: "create driver pod", Err: apierrors.NewForbidden(pods, "pi", errors.New("no")), Permanent: true}, ErrSubmission, true},
-		{"server busy", &cluster.ApplyError{What: "create driver pod", Err: apierrors.NewServerTimeout(pods, "create", 1)}, ErrSubmission, false},
+		{"server busy", &cluster.ApplyError{What: "create driver pod", Err: apierrors.NewServerTimeout(pods, "create", 1)}, ErrSubmissionRetryable, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ae *temporal.ApplicationError

@@ -51,6 +51,7 @@ func dependencyRefs(spec *job.JobSpec) []depRef {
 // object-store and HDFS URIs pass to Spark unverified; a path on this machine is an error
 // that says what to use instead.
 func (a *Activities) FetchDependencies(ctx context.Context, in FetchDependenciesInput) (FetchDependenciesOutput, error) {
+	defer keepAlive(ctx, 10*time.Second)()
 	var out FetchDependenciesOutput
 	seen := map[string]bool{}
 	for _, ref := range dependencyRefs(&in.Spec) {

@@ -64,7 +64,9 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 				missingSince = now
 			}
 			if now.Sub(missingSince) >= missingGrace {
-				gone, err := cluster.DriverGone(ctx, a.Kube, in.Namespace, in.DriverPod, in.DriverUID)
+				actx, cancel := context.WithTimeout(ctx, apiTimeout)
+				gone, err := cluster.DriverGone(actx, a.Kube, in.Namespace, in.DriverPod, in.DriverUID)
+				cancel()
 				if err != nil {
 					logger(ctx).Warn("confirm driver pod", "pod", in.DriverPod, "error", err)
 				} else if gone {
@@ -89,7 +91,10 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 			if driver.Status.Phase == corev1.PodPending && !prog.PendingSince.IsZero() &&
 				now.Sub(prog.PendingSince) >= missingConfigAfter && now.Sub(lastConfigCheck) >= missingConfigAfter {
 				lastConfigCheck = now
-				if missing := cluster.MissingConfig(ctx, a.Kube, driver); missing != "" {
+				actx, cancel := context.WithTimeout(ctx, apiTimeout)
+				missing := cluster.MissingConfig(actx, a.Kube, driver)
+				cancel()
+				if missing != "" {
 					prog.LastReason = missing
 					return SuperviseOutput{Outcome: OutcomeMissingConfig, Reason: missing, Progress: prog}, nil
 				}

@@ -34,10 +34,11 @@ type SweepOutput struct {
 	Kept    int      `json:"kept"`
 }
 
-// Sweep removes the objects of runs that ended without cleaning up: terminated from the UI,
-// killed by a bug, or whose history is gone. A run still open, or whose CleanupAfter still
-// keeps its objects for their time to live, is left alone; objects without Kindling's
-// workflow annotation are never touched.
+// Sweep removes the objects of runs that ended without cleaning up: terminated from the UI
+// or killed by a bug. It leaves alone a run still open, one whose CleanupAfter still keeps its
+// objects for their time to live, objects whose workflow another open run of the same ID may be
+// using (after a Reset), objects whose workflow this Temporal namespace does not know (another
+// deployment's, or past retention), and objects without Kindling's workflow annotation.
 func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, error) {
 	var out SweepOutput
 	if a.Temporal == nil {
@@ -73,8 +74,8 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, err
 	return out, nil
 }
 
-// ended tells whether a run's objects are no one's to clean up any more: its workflow is
-// closed (or forgotten) and no CleanupAfter keeps them.
+// ended tells whether a run's objects are no one's to clean up any more: its workflow run is
+// closed, no run of its workflow is open, and no CleanupAfter keeps them.
 func (a *Activities) ended(ctx context.Context, r cluster.Run) (bool, error) {
 	if r.WorkflowID == "" {
 		return false, nil
@@ -83,12 +84,20 @@ func (a *Activities) ended(ctx context.Context, r cluster.Run) (bool, error) {
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		return true, nil
+		// Not this Temporal namespace's (another deployment sharing the cluster), or its
+		// history is past retention: either way not provably ours to end.
+		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("describe workflow %s run %s: %w", r.WorkflowID, r.RunID, err)
 	}
 	info := d.GetWorkflowExecutionInfo()
 	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return false, nil
+	}
+	// A run reset from this one (or continued from it) may be supervising these very objects.
+	if latest, err := a.Temporal.DescribeWorkflowExecution(ctx, r.WorkflowID, ""); err != nil && !errors.As(err, &notFound) {
+		return false, fmt.Errorf("describe workflow %s: %w", r.WorkflowID, err)
+	} else if err == nil && latest.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return false, nil
 	}
 	c, err := a.Temporal.DescribeWorkflowExecution(ctx, CleanupWorkflowID(info.GetExecution().GetRunId()), "")

@@ -15,7 +15,7 @@ func newSweepCmd(opts *temporalOptions) *cobra.Command {
 	var namespace, queue string
 	cmd := &cobra.Command{
 		Use:   "sweep",
-		Short: "Remove the objects of jobs that ended without cleaning up (terminated, or lost)",
+		Short: "Remove the objects of jobs that ended without cleaning up (terminated from the UI, or killed by a bug)",
 		Long: "Runs the sweep a worker also runs on a schedule: every Kindling object whose workflow run has\n" +
 			"ended, and that no delayed cleanup keeps for its time to live, is deleted.",
 		Args: cobra.NoArgs,

@@ -41,36 +41,12 @@ func TestRecordHistories(t *testing.T) {
 	if addr == "" {
 		addr = "127.0.0.1:7233"
 	}
-	if conn, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
-		t.Fatalf("no Temporal server at %s: %v", addr, err)
-	} else {
-		conn.Close()
-	}
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := client.Dial(client.Options{HostPort: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	registerSearchAttributes(ctx, t, c)
-
-	// A queue of our own, so a running Kindling worker does not take these jobs.
-	queue := fmt.Sprintf("kindling-record-%d", time.Now().UnixNano())
-	w := worker.New(c, queue, worker.Options{})
-	Register(w)
 	f := &fakeKube{}
-	real := &activities.Activities{}
-	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
-	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
-	w.RegisterActivityWithOptions(f.FetchDependencies, activity.RegisterOptions{Name: "FetchDependencies"})
-	w.RegisterActivityWithOptions(f.CreateResources, activity.RegisterOptions{Name: "CreateResources"})
-	w.RegisterActivityWithOptions(f.Supervise, activity.RegisterOptions{Name: "Supervise"})
-	w.RegisterActivityWithOptions(f.Cleanup, activity.RegisterOptions{Name: "Cleanup"})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	queue := startWorker(t, c, f.FetchDependencies, f.CreateResources, f.Supervise, f.Cleanup)
 
 	retry := func(s *job.JobSpec) {
 		s.RestartPolicy = job.RestartPolicy{Type: job.RestartOnFailure, OnFailureRetries: i32(2), OnFailureRetryInterval: i64(1)}
@@ -282,29 +258,12 @@ func TestRecordContinueAsNew(t *testing.T) {
 	if os.Getenv("KINDLING_RECORD_CONTINUE_AS_NEW") != "1" {
 		t.Skip("set KINDLING_RECORD_CONTINUE_AS_NEW=1 to record a continue-as-new history on a Temporal server")
 	}
+	c := dial(t, "127.0.0.1:7233")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c, err := client.Dial(client.Options{HostPort: "127.0.0.1:7233"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	registerSearchAttributes(ctx, t, c)
-	queue := fmt.Sprintf("kindling-record-%d", time.Now().UnixNano())
-	w := worker.New(c, queue, worker.Options{})
-	Register(w)
 	f := &fakeKube{}
-	real := &activities.Activities{}
-	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
-	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
-	w.RegisterActivityWithOptions(f.FetchDependencies, activity.RegisterOptions{Name: "FetchDependencies"})
-	w.RegisterActivityWithOptions(f.CreateResources, activity.RegisterOptions{Name: "CreateResources"})
-	w.RegisterActivityWithOptions(f.Supervise, activity.RegisterOptions{Name: "Supervise"})
-	w.RegisterActivityWithOptions(f.Cleanup, activity.RegisterOptions{Name: "Cleanup"})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	queue := startWorker(t, c, f.FetchDependencies, f.CreateResources, f.Supervise, f.Cleanup)
 
 	id := fmt.Sprintf("record-always-%d", time.Now().UnixNano())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName,
@@ -326,4 +285,41 @@ func TestRecordContinueAsNew(t *testing.T) {
 	_ = c.TerminateWorkflow(ctx, id, "", "history recorded")
 	n := saveHistory(ctx, t, c, id, first, "sparkjob-always-continued.json")
 	t.Logf("sparkjob-always-continued.json: %d events", n)
+}
+
+// dial connects to the Temporal server at addr, failing the test when none answers.
+func dial(t *testing.T, addr string) client.Client {
+	t.Helper()
+	if conn, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
+		t.Fatalf("no Temporal server at %s: %v", addr, err)
+	} else {
+		conn.Close()
+	}
+	c, err := client.Dial(client.Options{HostPort: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// startWorker runs SparkJob with the real (pure) Validate and Render and the given stand-ins
+// for FetchDependencies, CreateResources, Supervise and Cleanup, on a queue of its own so a
+// running Kindling worker does not take these jobs. It returns the queue.
+func startWorker(t *testing.T, c client.Client, fetch, create, supervise, cleanup any) string {
+	t.Helper()
+	queue := fmt.Sprintf("kindling-test-%d", time.Now().UnixNano())
+	w := worker.New(c, queue, worker.Options{})
+	Register(w)
+	real := &activities.Activities{}
+	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
+	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
+	for name, fn := range map[string]any{"FetchDependencies": fetch, "CreateResources": create, "Supervise": supervise, "Cleanup": cleanup} {
+		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return queue
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -13,10 +12,8 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/kindling-dev/kindling/activities"
@@ -34,17 +31,7 @@ func serverClient(t *testing.T) client.Client {
 	if addr == "" {
 		addr = "127.0.0.1:7233"
 	}
-	if conn, err := net.DialTimeout("tcp", addr, 2*time.Second); err != nil {
-		t.Fatalf("no Temporal server at %s: %v", addr, err)
-	} else {
-		conn.Close()
-	}
-	c, err := client.Dial(client.Options{HostPort: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return dial(t, addr)
 }
 
 // slowCreate is a Kubernetes stand-in whose CreateResources takes seconds and, like a real
@@ -80,21 +67,8 @@ func TestCancelDuringCreateOnARealServer(t *testing.T) {
 	defer cancel()
 	registerSearchAttributes(ctx, t, c)
 
-	queue := fmt.Sprintf("kindling-test-%d", time.Now().UnixNano())
-	w := worker.New(c, queue, worker.Options{})
-	Register(w)
 	f := &slowCreate{started: make(chan struct{})}
-	real := &activities.Activities{}
-	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
-	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
-	w.RegisterActivityWithOptions(f.FetchDependencies, activity.RegisterOptions{Name: "FetchDependencies"})
-	w.RegisterActivityWithOptions(f.CreateResources, activity.RegisterOptions{Name: "CreateResources"})
-	w.RegisterActivityWithOptions(f.fakeKube.Supervise, activity.RegisterOptions{Name: "Supervise"})
-	w.RegisterActivityWithOptions(f.Cleanup, activity.RegisterOptions{Name: "Cleanup"})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	queue := startWorker(t, c, f.FetchDependencies, f.CreateResources, f.fakeKube.Supervise, f.Cleanup)
 
 	id := fmt.Sprintf("cancel-during-create-%d", time.Now().UnixNano())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName, recordSpec("success"))

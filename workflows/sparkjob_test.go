@@ -42,6 +42,9 @@ type cluster struct {
 	supervise []activities.SuperviseOutput
 	// createErr[i] fails attempt i+1's CreateResources; nil entries (or past the end) succeed.
 	createErr []error
+	// transientCreates fail that many CreateResources calls, whatever the attempt, as a busy
+	// API server would.
+	transientCreates int
 
 	// superviseErr fails Supervise; superviseAfter is how long each Supervise takes.
 	superviseErr   error
@@ -170,6 +173,10 @@ func (c *cluster) create(_ context.Context, in activities.CreateInput) (activiti
 	defer c.mu.Unlock()
 	n := len(c.renders) // the attempt being created
 	c.creates = append(c.creates, in.Rendered.Names.DriverPod)
+	if c.transientCreates > 0 {
+		c.transientCreates--
+		return activities.CreateOutput{}, temporal.NewApplicationError("create driver pod: the server is currently unable to handle the request", activities.ErrSubmissionRetryable)
+	}
 	if n-1 < len(c.createErr) && c.createErr[n-1] != nil {
 		return activities.CreateOutput{}, c.createErr[n-1]
 	}
@@ -713,4 +720,16 @@ func TestContinuedRunStartsWhereTheLastStopped(t *testing.T) {
 	require.EqualValues(t, 1536, c.renders[0].DriverMemoryOverheadMiB)
 	require.Equal(t, 2, st.Run)
 	require.Equal(t, 101, st.Attempt)
+}
+
+// A busy API server does not cost the job an attempt: Create's own policy retries it.
+func TestCreateRetriesATransientError(t *testing.T) {
+	c := newCluster(t)
+	c.transientCreates = 2
+
+	res := c.run(t, spec(ttl(0)))
+
+	require.Equal(t, StateCompleted, res.State)
+	require.Len(t, res.Attempts, 1, "the transient errors were retried within the attempt")
+	require.Len(t, c.creates, 3)
 }

@@ -20,7 +20,7 @@ var sweepOptions = workflow.ActivityOptions{
 	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 }
 
-// Sweep removes the objects of runs that ended without cleaning up (terminated, or lost),
+// Sweep removes the objects of runs that ended without cleaning up (terminated, or killed by a bug),
 // once. A worker keeps a Temporal Schedule that runs it (EnsureSweepSchedule); `kindling
 // sweep` runs it by hand.
 func Sweep(ctx workflow.Context, in activities.SweepInput) (activities.SweepOutput, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -209,7 +210,9 @@ func applyError(what string, err error) error {
 	if errors.As(err, &foreign) {
 		return err
 	}
-	permanent := apierrors.IsNotFound(err) || apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) ||
-		apierrors.IsUnauthorized(err) || apierrors.IsRequestEntityTooLargeError(err)
+	// A ResourceQuota that is exceeded answers Forbidden, but frees up as other pods end.
+	quota := apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota")
+	permanent := !quota && (apierrors.IsNotFound(err) || apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) ||
+		apierrors.IsUnauthorized(err) || apierrors.IsRequestEntityTooLargeError(err))
 	return &ApplyError{What: what, Err: err, Permanent: permanent}
 }
