@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -66,13 +68,17 @@ func dryRun(t *testing.T, spec *job.JobSpec) {
 
 // What Spark and the operator do beyond the published examples passes the API server too:
 // ConfigMaps whose names hold dots, the node's network, the manifest's labels, a
-// sparkConfigMap, a driver accelerator, the service's IP families.
+// sparkConfigMap, a driver accelerator, the service's IP families, a driver memory limit and
+// a driver template's own resources.
 func TestFidelityCasesPassTheAPIServer(t *testing.T) {
 	spec := jobtest.Minimal()
 	spec.Labels = map[string]string{"team": "data"}
 	spec.Driver.ConfigMaps = []job.NamePath{{Name: "app.conf.v1", Path: "/etc/app"}}
 	spec.Driver.HostNetwork = ptr.To(true)
 	spec.SparkConfigMap = "spark-defaults"
+	spec.Driver.MemoryLimit = "2g"
+	spec.Driver.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: job.DriverContainerName,
+		Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("20Gi")}}}}}}
 	spec.SparkConf = map[string]string{"spark.driver.resource.gpu.amount": "1", "spark.driver.resource.gpu.vendor": "nvidia.com",
 		"spark.kubernetes.driver.service.ipFamilies": "IPv4"}
 	dryRun(t, spec)

@@ -139,11 +139,14 @@ type Dependencies struct {
 
 // SparkPodSpec is what the driver and executors share.
 type SparkPodSpec struct {
-	Template                      *corev1.PodTemplateSpec    `json:"template,omitempty"`
-	Cores                         *int32                     `json:"cores,omitempty"`
-	CoreLimit                     string                     `json:"coreLimit,omitempty"`
-	Memory                        string                     `json:"memory,omitempty"`
-	MemoryOverhead                string                     `json:"memoryOverhead,omitempty"`
+	Template       *corev1.PodTemplateSpec `json:"template,omitempty"`
+	Cores          *int32                  `json:"cores,omitempty"`
+	CoreLimit      string                  `json:"coreLimit,omitempty"`
+	Memory         string                  `json:"memory,omitempty"`
+	MemoryOverhead string                  `json:"memoryOverhead,omitempty"`
+	// MemoryLimit overrides the memory limit of the pod (the operator's webhook sets it on the
+	// driver; Kindling refuses it on executors, whose limit Spark sets after the template).
+	MemoryLimit                   string                     `json:"memoryLimit,omitempty"`
 	GPU                           *GPUSpec                   `json:"gpu,omitempty"`
 	Image                         string                     `json:"image,omitempty"`
 	ConfigMaps                    []NamePath                 `json:"configMaps,omitempty"`

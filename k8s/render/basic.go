@@ -216,11 +216,27 @@ func basicDriverStep(b *build, pod *corev1.Pod) error {
 		return err
 	}
 	mem := memoryQuantity(b.driver.TotalMiB)
-	// The template's requests and limits give way to Spark's, as in Spark.
-	c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: req, corev1.ResourceMemory: mem}
-	c.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: mem}
+	// BasicDriverFeatureStep adds its values to the template's resources (addToRequests,
+	// addToLimits): its CPU and memory win, anything else the template asks (ephemeral
+	// storage, a CPU limit when no limit.cores is set) stays.
+	if c.Resources.Requests == nil {
+		c.Resources.Requests = corev1.ResourceList{}
+	}
+	if c.Resources.Limits == nil {
+		c.Resources.Limits = corev1.ResourceList{}
+	}
+	c.Resources.Requests[corev1.ResourceCPU] = req
+	c.Resources.Requests[corev1.ResourceMemory] = mem
+	c.Resources.Limits[corev1.ResourceMemory] = mem
 	if limit != nil {
 		c.Resources.Limits[corev1.ResourceCPU] = *limit
+	}
+	// sparkpod_defaulter.go addMemoryLimit: spec.driver.memoryLimit replaces the limit.
+	if q, ok := memoryLimit(b.spec.Driver.MemoryLimit); ok {
+		if q.Cmp(mem) < 0 {
+			return fmt.Errorf("spec.driver.memoryLimit %s is below the driver's memory request %s (heap + overhead)", b.spec.Driver.MemoryLimit, mem.String())
+		}
+		c.Resources.Limits[corev1.ResourceMemory] = q
 	}
 	// KubernetesUtils.buildResourcesQuantities: spark.driver.resource.<name>.amount with its
 	// .vendor becomes the limit <vendor>/<name> (executors get theirs from Spark itself).
@@ -316,6 +332,15 @@ func validateBasic(s *job.JobSpec) field.ErrorList {
 				add(job.SparkConfPath.Key(k), "%v", err)
 			}
 		}
+	}
+	if v := s.Driver.MemoryLimit; v != "" {
+		if _, ok := memoryLimit(v); !ok {
+			add(job.RolePath("driver").Child("memoryLimit"), "%q is not a memory size (Spark's 2g or Kubernetes' 2Gi)", v)
+		}
+	}
+	if s.Executor.MemoryLimit != "" {
+		add(job.RolePath("executor").Child("memoryLimit"), "is not supported: a Spark driver sets each executor's memory limit to its request after the pod template, "+
+			"and only the operator's webhook changes it afterwards; size executors with memory and memoryOverhead")
 	}
 	errs = append(errs, validateRole(s, job.SparkRoleDriver, &s.Driver.SparkPodSpec, s.Driver.CoreRequest, s.Driver.EnvVars)...)
 	return append(errs, validateRole(s, job.SparkRoleExecutor, &s.Executor.SparkPodSpec, s.Executor.CoreRequest, s.Executor.EnvVars)...)
@@ -441,4 +466,17 @@ func driverResources(c map[string]string) map[string]resource.Quantity {
 		out[vendor+"/"+name] = q
 	}
 	return out
+}
+
+// memoryLimit reads a memory limit as the operator does (ConvertJavaMemoryStringToK8sMemoryString):
+// Spark's sizes (2g, 512m) or a Kubernetes quantity (2Gi).
+func memoryLimit(v string) (resource.Quantity, bool) {
+	if v == "" {
+		return resource.Quantity{}, false
+	}
+	if mib, err := job.ParseMiB(v); err == nil {
+		return memoryQuantity(mib), true
+	}
+	q, err := resource.ParseQuantity(v)
+	return q, err == nil && q.Sign() > 0
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 
@@ -262,5 +263,66 @@ func TestMinMemoryOverheadFollowsTheSparkVersion(t *testing.T) {
 	spec.SparkConf = map[string]string{"spark.driver.minMemoryOverhead": "512m", "spark.driver.memoryOverhead": "200m"}
 	if r := mustRender(t, spec); r.DriverMemoryMiB != 1024+200 {
 		t.Errorf("driver %dMi, want 1224Mi: an explicit overhead wins", r.DriverMemoryMiB)
+	}
+}
+
+// BasicDriverFeatureStep adds its CPU and memory to the driver template's resources
+// (addToRequests / addToLimits): the rest of what the template asks stays.
+func TestDriverTemplateResourcesAreKept(t *testing.T) {
+	spec := minimalSpec()
+	spec.Driver.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Name: job.DriverContainerName,
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("10Gi"), corev1.ResourceCPU: resource.MustParse("100m")},
+			Limits:   corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("20Gi"), corev1.ResourceCPU: resource.MustParse("3")},
+		},
+	}}}}
+	res := mustRender(t, spec).DriverPod.Spec.Containers[0].Resources
+	for name, want := range map[string]resource.Quantity{
+		"requests ephemeral-storage": resource.MustParse("10Gi"), "limits ephemeral-storage": resource.MustParse("20Gi"),
+		"limits cpu (no limit.cores)": resource.MustParse("3"), "requests cpu (Spark's)": resource.MustParse("1"),
+		"requests memory (Spark's)": resource.MustParse("1408Mi"),
+	} {
+		list, key, _ := strings.Cut(name, " ")
+		key, _, _ = strings.Cut(key, " ")
+		got := res.Requests[corev1.ResourceName(key)]
+		if list == "limits" {
+			got = res.Limits[corev1.ResourceName(key)]
+		}
+		if got.Cmp(want) != 0 {
+			t.Errorf("%s = %s, want %s", name, got.String(), want.String())
+		}
+	}
+}
+
+// sparkpod_defaulter.go addMemoryLimit: spec.driver.memoryLimit replaces the driver's memory
+// limit (Spark's sizes or Kubernetes'); on executors Spark sets the limit after the template,
+// so Kindling refuses it rather than drop it.
+func TestDriverMemoryLimit(t *testing.T) {
+	for in, want := range map[string]string{"2g": "2Gi", "3Gi": "3Gi", "1536m": "1536Mi"} {
+		spec := minimalSpec()
+		spec.Driver.MemoryLimit = in
+		c := mustRender(t, spec).DriverPod.Spec.Containers[0]
+		if got := c.Resources.Limits[corev1.ResourceMemory]; got.Cmp(resource.MustParse(want)) != 0 {
+			t.Errorf("memoryLimit %q: limit %s, want %s", in, got.String(), want)
+		}
+		if got := c.Resources.Requests[corev1.ResourceMemory]; got.Cmp(resource.MustParse("1408Mi")) != 0 {
+			t.Errorf("memoryLimit %q changed the request to %s", in, got.String())
+		}
+	}
+	low := minimalSpec()
+	low.Driver.MemoryLimit = "1g"
+	if _, err := Attempt(low, Options{WorkflowID: "wf", Attempt: 1}); err == nil || !strings.Contains(err.Error(), "below the driver's memory request 1408Mi") {
+		t.Errorf("a limit below the request: %v", err)
+	}
+	spec := minimalSpec()
+	spec.Driver.MemoryLimit = "lots"
+	spec.Executor.MemoryLimit = "2g"
+	job.Default(spec)
+	err := Validate(spec)
+	for _, want := range []string{"spec.driver.memoryLimit", "spec.executor.memoryLimit: is not supported"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
 	}
 }
