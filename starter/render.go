@@ -42,6 +42,9 @@ func newRenderCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("render %s: %w", file, err)
 			}
+			for _, w := range r.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
 			out, err := render.MarshalYAML(r)
 			if err != nil {
 				return err

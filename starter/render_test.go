@@ -96,3 +96,25 @@ spec:
 		}
 	}
 }
+
+// What Spark ignores is said, not refused.
+func TestRenderWarnsOfWhatSparkIgnores(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "host.yaml")
+	os.WriteFile(f, []byte(`apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: pi}
+spec:
+  type: Scala
+  image: spark:4
+  mainClass: x.Y
+  mainApplicationFile: local:///app.jar
+  sparkConf: {spark.driver.host: my-laptop}
+`), 0o644)
+	out, err := runRender(t, "-f", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "warning: spec.sparkConf[spark.driver.host] is ignored") {
+		t.Errorf("no warning in:\n%.300s", out)
+	}
+}

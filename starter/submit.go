@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
@@ -48,6 +49,9 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 			// readJobFile checked it, so a mistake costs no workflow; the workflow checks again.
 			checked := spec.DeepCopy()
 			job.Default(checked)
+			for _, w := range render.Warnings(checked) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
 			if id == "" {
 				id = spec.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
 			}

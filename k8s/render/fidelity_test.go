@@ -326,3 +326,20 @@ func TestDriverMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// SparkSubmit.prepareSubmitEnvironment drops spark.driver.host in cluster mode ("Ignore invalid
+// spark.driver.host in cluster modes"): so does Kindling, with a warning, instead of refusing.
+func TestDriverHostIsIgnoredWithAWarning(t *testing.T) {
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.driver.host": "my-laptop"}
+	r := mustRender(t, spec)
+	if got, want := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])["spark.driver.host"], r.Names.Service+".default.svc"; got != want {
+		t.Errorf("spark.driver.host = %q, want the service's %q", got, want)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "spark.driver.host") {
+		t.Errorf("warnings %q, want one about spark.driver.host", r.Warnings)
+	}
+	if len(mustRender(t, minimalSpec()).Warnings) != 0 {
+		t.Error("a plain job has warnings")
+	}
+}

@@ -34,6 +34,8 @@ type Rendered struct {
 	Namespace string
 	// Selector selects every object of this attempt, and nothing of another run or attempt.
 	Selector string
+	// Warnings say what of the spec Spark would ignore, and so does Kindling.
+	Warnings []string `json:",omitempty"`
 
 	ConfigMap *corev1.ConfigMap
 	DriverPod *corev1.Pod
@@ -115,6 +117,7 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 	driver.Namespace = spec.Namespace
 	r := &Rendered{
 		Names: names, AppID: names.AppID, Namespace: spec.Namespace, Selector: job.AttemptSelector(b.runKey(), opts.Attempt),
+		Warnings:  Warnings(spec),
 		ConfigMap: cm, DriverPod: driver, Service: b.service, Extra: extra,
 		DriverMemoryMiB: b.driver.TotalMiB, DriverMemoryOverheadMiB: b.driver.OverheadMiB,
 		ExecutorMemoryMiB: b.exec.TotalMiB, ExecutorMemoryOverheadMiB: b.exec.OverheadMiB,
@@ -174,4 +177,14 @@ func startPod(t *corev1.PodTemplateSpec) *corev1.Pod {
 		p.Spec = t.Spec
 	}
 	return p
+}
+
+// Warnings say what of a spec Spark ignores, and Kindling with it, for a person to read.
+func Warnings(s *job.JobSpec) []string {
+	var out []string
+	if _, ok := s.SparkConf["spark.driver.host"]; ok {
+		// SparkSubmit.prepareSubmitEnvironment: "Ignore invalid spark.driver.host in cluster modes."
+		out = append(out, "spec.sparkConf[spark.driver.host] is ignored, as spark-submit ignores it in cluster mode: executors reach the driver through its service")
+	}
+	return out
 }

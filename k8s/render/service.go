@@ -102,9 +102,6 @@ func validateService(s *job.JobSpec) field.ErrorList {
 	if _, ok := c["spark.driver.bindAddress"]; ok {
 		errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.driver.bindAddress"), "spark.driver.bindAddress is not supported in Kubernetes mode, as the driver's bind address is managed and set to the driver pod's IP address."))
 	}
-	if _, ok := c["spark.driver.host"]; ok {
-		errs = append(errs, job.Invalid(job.SparkConfPath.Key("spark.driver.host"), "spark.driver.host is not supported in Kubernetes mode, as the driver's hostname will be managed via a Kubernetes service."))
-	}
 	for _, k := range []string{"spark.driver.port", "spark.driver.blockManager.port", "spark.blockManager.port", "spark.ui.port"} {
 		if v, ok := c[k]; ok {
 			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {

@@ -52,8 +52,6 @@ func TestValidateRules(t *testing.T) {
 		{"keytab", func(s *job.JobSpec) {
 			s.SparkConf = map[string]string{"spark.kerberos.keytab": "/etc/user.keytab", "spark.kerberos.principal": "user@EXAMPLE.COM"}
 		}, "spec.sparkConf[spark.kerberos.keytab]", "is not supported: Kindling cannot upload a keytab"},
-		{"driver host", func(s *job.JobSpec) { s.SparkConf = map[string]string{"spark.driver.host": "x"} }, "spec.sparkConf[spark.driver.host]",
-			"spark.driver.host is not supported in Kubernetes mode, as the driver's hostname will be managed via a Kubernetes service."},
 		{"bind address", func(s *job.JobSpec) { s.SparkConf = map[string]string{"spark.driver.bindAddress": "0.0.0.0"} }, "spec.sparkConf[spark.driver.bindAddress]",
 			"spark.driver.bindAddress is not supported in Kubernetes mode, as the driver's bind address is managed and set to the driver pod's IP address."},
 		{"duplicate mount path", func(s *job.JobSpec) {
