@@ -245,3 +245,36 @@ func TestDriverOnALostNodeNamesTheNode(t *testing.T) {
 	t.Logf("reason: %s", res.Reason)
 	assertNothingLeft(t, run.GetID(), res)
 }
+
+// A valid spark.kubernetes.executor.podNamePrefix names the executors, as Spark does.
+func TestExecutorsTakeTheUsersPodNamePrefix(t *testing.T) {
+	t.Parallel()
+	prefix := "e2e-prefix-" + uuid.NewString()[:8]
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "20s"}, func(s *job.JobSpec) {
+		s.SparkConf = map[string]string{"spark.kubernetes.executor.podNamePrefix": prefix}
+	})
+	run := start(t, spec, stack.taskQueue)
+	sel := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID()) + "," + job.LabelSparkRole + "=executor"
+	var names []string
+	waitFor(t, 90*time.Second, "two executors", func() bool {
+		l, err := stack.kube.Kube.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: sel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = names[:0]
+		for _, p := range l.Items {
+			names = append(names, p.Name)
+		}
+		return len(names) == 2
+	})
+	for _, n := range names {
+		if !strings.HasPrefix(n, prefix+"-exec-") {
+			t.Errorf("executor %s does not carry the prefix %s", n, prefix)
+		}
+	}
+	res, err := result(t, run, 2*time.Minute)
+	if err != nil || res.State != workflows.StateCompleted {
+		t.Fatalf("state %s (%s), err %v: want COMPLETED", res.State, res.Reason, err)
+	}
+	assertNothingLeft(t, run.GetID(), res)
+}

@@ -343,3 +343,26 @@ func TestDriverHostIsIgnoredWithAWarning(t *testing.T) {
 		t.Error("a plain job has warnings")
 	}
 }
+
+// Config.scala: Spark honours spark.kubernetes.executor.podNamePrefix when there is room for
+// "-exec-<Int.MaxValue>" in 63 characters and it is made of DNS-1123 labels.
+func TestExecutorPodNamePrefixIsHonouredWhenValid(t *testing.T) {
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.kubernetes.executor.podNamePrefix": "nightly-etl"}
+	r := mustRender(t, spec)
+	if got := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])["spark.kubernetes.executor.podNamePrefix"]; got != "nightly-etl" || r.Names.ExecutorPrefix != "nightly-etl" {
+		t.Errorf("podNamePrefix = %q (names %q), want the user's nightly-etl", got, r.Names.ExecutorPrefix)
+	}
+	for _, bad := range []string{strings.Repeat("a", 48), "Nightly", "-x"} {
+		spec.SparkConf = map[string]string{"spark.kubernetes.executor.podNamePrefix": bad}
+		job.Default(spec)
+		if err := Validate(spec); err == nil || !strings.Contains(err.Error(), "in spark.kubernetes.executor.podNamePrefix is invalid") {
+			t.Errorf("prefix %q: %v", bad, err)
+		}
+	}
+	spec.SparkConf = map[string]string{"spark.kubernetes.executor.podNamePrefix": strings.Repeat("a", 47)}
+	job.Default(spec)
+	if err := Validate(spec); err != nil {
+		t.Errorf("a 47-character prefix is valid for Spark: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"path"
+	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -14,12 +15,17 @@ import (
 var podTemplate = feature{
 	name: "pod-template",
 	validate: func(s *job.JobSpec) field.ErrorList {
-		return refuseOwned(s.SparkConf, map[string]string{
-			"spark.kubernetes.executor.podNamePrefix":          "is set by Kindling: executor names are derived from the workflow and attempt",
+		errs := refuseOwned(s.SparkConf, map[string]string{
 			"spark.kubernetes.executor.podTemplateFile":        "is set by Kindling; use spec.executor.template",
 			"spark.kubernetes.driver.podTemplateFile":          "is not supported; use spec.driver.template",
 			"spark.kubernetes.driver.podTemplateContainerName": "is not supported; name the template's Spark container spark-kubernetes-driver or put it first",
 		})
+		if p, ok := s.SparkConf[confExecutorPrefix]; ok && !validExecutorPrefix(p) {
+			// Config.scala's message for KUBERNETES_EXECUTOR_POD_NAME_PREFIX.
+			errs = append(errs, job.Invalid(job.SparkConfPath.Key(confExecutorPrefix), "'%s' in spark.kubernetes.executor.podNamePrefix is invalid. must conform "+
+				"https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names and the value length <= 47", p))
+		}
+		return errs
 	},
 	driver: podTemplateStep,
 }
@@ -37,4 +43,14 @@ func podTemplateStep(b *build, pod *corev1.Pod) error {
 	b.set("spark.kubernetes.executor.podTemplateContainerName", job.ExecutorContainerName)
 	b.set("spark.kubernetes.executor.podNamePrefix", b.names.ExecutorPrefix)
 	return nil
+}
+
+const confExecutorPrefix = "spark.kubernetes.executor.podNamePrefix"
+
+var dns1123Labels = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// validExecutorPrefix is Config.scala's isValidExecutorPodNamePrefix: room for
+// "-exec-<Int.MaxValue>" within 63 characters, and DNS-1123 labels.
+func validExecutorPrefix(p string) bool {
+	return len(p)+len("-exec-2147483647") <= job.MaxNameLen && dns1123Labels.MatchString(p)
 }

@@ -142,6 +142,10 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 func newBuild(spec *job.JobSpec, opts Options) (*build, error) {
 	b := &build{spec: spec, names: job.MakeNames(spec.Name, job.RunKey(opts.WorkflowID, opts.RunID), opts.Attempt), opts: opts,
 		conf: baseConf(spec), files: map[string]string{}}
+	// Spark honours a valid spark.kubernetes.executor.podNamePrefix (Validate refuses others).
+	if p, ok := spec.SparkConf[confExecutorPrefix]; ok {
+		b.names.ExecutorPrefix = p
+	}
 	for _, f := range features {
 		if f.conf != nil {
 			f.conf(b)
