@@ -80,6 +80,12 @@ func TestFidelityCasesPassTheAPIServer(t *testing.T) {
 	spec.Driver.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: job.DriverContainerName,
 		Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("20Gi")}}}}}}
 	spec.SparkConf = map[string]string{"spark.driver.resource.gpu.amount": "1", "spark.driver.resource.gpu.vendor": "nvidia.com",
-		"spark.kubernetes.driver.service.ipFamilies": "IPv4"}
+		"spark.kubernetes.driver.service.ipFamilies":                                   "IPv4",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path":        "/data",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.subPathExpr": "$(POD_NAME)",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName": "OnDemand",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit": "10Gi",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.label.team":        "data",
+	}
 	dryRun(t, spec)
 }

@@ -366,3 +366,52 @@ func TestExecutorPodNamePrefixIsHonouredWhenValid(t *testing.T) {
 		t.Errorf("a 47-character prefix is valid for Spark: %v", err)
 	}
 }
+
+// Spark 4.0's KubernetesVolumeUtils: mount.subPathExpr (exclusive with mount.subPath), and an
+// on-demand claim's label.* / annotation.*; a bare sizeLimit under 1KiB is a mistake.
+func TestSpark4VolumeKeys(t *testing.T) {
+	conf := map[string]string{
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path":        "/data",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.subPathExpr": "$(POD_NAME)",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName": "OnDemand",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit": "10Gi",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.label.team":        "data",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.annotation.owner":  "etl",
+	}
+	for _, tc := range []struct {
+		version string
+		spark4  bool
+	}{{"4.0.1", true}, {"3.5.3", false}} {
+		spec := minimalSpec()
+		spec.SparkVersion = tc.version
+		spec.SparkConf = conf
+		r := mustRender(t, spec)
+		var mount *corev1.VolumeMount
+		for i, m := range r.DriverPod.Spec.Containers[0].VolumeMounts {
+			if m.Name == "data" {
+				mount = &r.DriverPod.Spec.Containers[0].VolumeMounts[i]
+			}
+		}
+		if mount == nil || (mount.SubPathExpr == "$(POD_NAME)") != tc.spark4 {
+			t.Errorf("Spark %s: mount %+v, subPathExpr honoured should be %v", tc.version, mount, tc.spark4)
+		}
+		if len(r.Extra) != 1 || (r.Extra[0].GetLabels()["team"] == "data") != tc.spark4 || (r.Extra[0].GetAnnotations()["owner"] == "etl") != tc.spark4 {
+			t.Errorf("Spark %s: claim labels %v annotations %v, honoured should be %v", tc.version, r.Extra[0].GetLabels(), r.Extra[0].GetAnnotations(), tc.spark4)
+		}
+	}
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{
+		"spark.kubernetes.driver.volumes.emptyDir.scratch.mount.path":        "/scratch",
+		"spark.kubernetes.driver.volumes.emptyDir.scratch.mount.subPath":     "a",
+		"spark.kubernetes.driver.volumes.emptyDir.scratch.mount.subPathExpr": "b",
+		"spark.kubernetes.driver.volumes.emptyDir.scratch.options.sizeLimit": "500",
+	}
+	job.Default(spec)
+	err := Validate(spec)
+	for _, want := range []string{"These config options are mutually exclusive: emptyDir.scratch.mount.subPath, emptyDir.scratch.mount.subPathExpr",
+		"Volume size `500` is smaller than 1KiB. Missing units?"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+}

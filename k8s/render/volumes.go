@@ -46,8 +46,13 @@ type confVolume struct {
 	mountPath string
 	readOnly  bool
 	subPath   string
-	options   map[string]string
-	problems  []string
+	// Spark 4.0 (KubernetesVolumeUtils): mount.subPathExpr, and label.* / annotation.* for an
+	// on-demand claim.
+	subPathExpr string
+	labels      map[string]string
+	annotations map[string]string
+	options     map[string]string
+	problems    []string
 }
 
 var volumeKinds = []string{"hostPath", "emptyDir", "nfs", "persistentVolumeClaim"}
@@ -63,7 +68,7 @@ func parseConfVolumes(c map[string]string, role string) []confVolume {
 		id := m[2] + "." + m[3]
 		v := byName[id]
 		if v == nil {
-			v = &confVolume{kind: m[2], name: m[3], options: map[string]string{},
+			v = &confVolume{kind: m[2], name: m[3], options: map[string]string{}, labels: map[string]string{}, annotations: map[string]string{},
 				key: "spark.kubernetes." + role + ".volumes." + id + ".mount.path"}
 			byName[id] = v
 		}
@@ -74,6 +79,12 @@ func parseConfVolumes(c map[string]string, role string) []confVolume {
 			v.readOnly = c[k] == "true"
 		case attr == "mount.subPath":
 			v.subPath = c[k]
+		case attr == "mount.subPathExpr":
+			v.subPathExpr = c[k]
+		case strings.HasPrefix(attr, "label."):
+			v.labels[strings.TrimPrefix(attr, "label.")] = c[k]
+		case strings.HasPrefix(attr, "annotation."):
+			v.annotations[strings.TrimPrefix(attr, "annotation.")] = c[k]
 		case strings.HasPrefix(attr, "options."):
 			v.options[strings.TrimPrefix(attr, "options.")] = c[k]
 		}
@@ -90,6 +101,16 @@ func parseConfVolumes(c map[string]string, role string) []confVolume {
 		}
 		if v.mountPath == "" {
 			v.problems = append(v.problems, "is required for volume "+v.name)
+		}
+		if v.subPath != "" && v.subPathExpr != "" {
+			// KubernetesVolumeUtils.verifyMutuallyExclusiveOptionKeys, word for word.
+			v.problems = append(v.problems, fmt.Sprintf("These config options are mutually exclusive: %s.%s.mount.subPath, %s.%s.mount.subPathExpr", v.kind, v.name, v.kind, v.name))
+		}
+		// KubernetesVolumeUtils.verifySize: a bare number is bytes, and under 1KiB a mistake.
+		if s := v.options["sizeLimit"]; s != "" && strings.Trim(s, "0123456789") == "" {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n < 1024 {
+				v.problems = append(v.problems, fmt.Sprintf("Volume size `%s` is smaller than 1KiB. Missing units?", s))
+			}
 		}
 		switch v.kind {
 		case "hostPath":
@@ -136,7 +157,11 @@ func volumesStep(role string) func(*build, *corev1.Pod) error {
 				return err
 			}
 			addVolume(pod, corev1.Volume{Name: v.name, VolumeSource: src})
-			addMount(c, corev1.VolumeMount{Name: v.name, MountPath: v.mountPath, ReadOnly: v.readOnly, SubPath: v.subPath})
+			m := corev1.VolumeMount{Name: v.name, MountPath: v.mountPath, ReadOnly: v.readOnly, SubPath: v.subPath}
+			if b.spec.SparkMajorVersion() >= 4 {
+				m.SubPathExpr = v.subPathExpr
+			}
+			addMount(c, m)
 		}
 		return specVolumeMountsStep(role)(b, pod)
 	}
@@ -269,7 +294,7 @@ func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.Vo
 				return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}, nil
 			}
 			claim = podName + "-pvc-" + strconv.Itoa(i)
-			if err := b.onDemandClaim(claim, o); err != nil {
+			if err := b.onDemandClaim(claim, v); err != nil {
 				return corev1.VolumeSource{}, err
 			}
 		}
@@ -279,7 +304,8 @@ func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.Vo
 }
 
 // onDemandClaim adds the PVC Spark creates for claimName=OnDemand.
-func (b *build) onDemandClaim(name string, o map[string]string) error {
+func (b *build) onDemandClaim(name string, v confVolume) error {
+	o := v.options
 	size, err := resource.ParseQuantity(o["sizeLimit"])
 	if err != nil {
 		return fmt.Errorf("on-demand claim %s: sizeLimit: %w", name, err)
@@ -294,6 +320,14 @@ func (b *build) onDemandClaim(name string, o map[string]string) error {
 	}
 	if sc := o["storageClass"]; sc != "" {
 		pvc.Spec.StorageClassName = &sc
+	}
+	if b.spec.SparkMajorVersion() >= 4 {
+		if len(v.labels) > 0 {
+			pvc.Labels = maps.Clone(v.labels)
+		}
+		if len(v.annotations) > 0 {
+			pvc.Annotations = maps.Clone(v.annotations)
+		}
 	}
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(pvc)
 	if err != nil {
