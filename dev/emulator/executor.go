@@ -54,7 +54,12 @@ func PlanExecutors(driver *corev1.Pod, conf *DriverConf) (*ExecutorPlan, error) 
 	if plan.Instances, err = initialExecutors(p); err != nil {
 		return nil, err
 	}
-	batch := p.Get("spark.kubernetes.allocation.batch.size", "10")
+	// Config.scala's default: 5 until Spark 3.x, 10 from 4.0 (the driver's spark-version label).
+	def := "10"
+	if strings.HasPrefix(driver.Labels[LabelSparkVersion], "3.") || strings.HasPrefix(driver.Labels[LabelSparkVersion], "2.") {
+		def = "5"
+	}
+	batch := p.Get("spark.kubernetes.allocation.batch.size", def)
 	if plan.BatchSize, err = strconv.Atoi(batch); err != nil || plan.BatchSize <= 0 {
 		return nil, fmt.Errorf("read spark.kubernetes.allocation.batch.size=%q: want a positive whole number", batch)
 	}

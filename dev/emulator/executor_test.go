@@ -167,6 +167,17 @@ func TestPlanExecutors(t *testing.T) {
 	}
 }
 
+// Config.scala's KUBERNETES_ALLOCATION_BATCH_SIZE defaults to 5 on Spark 3.x and 10 on 4.x.
+func TestPlanExecutorsBatchDefaultFollowsTheSparkVersion(t *testing.T) {
+	for version, want := range map[string]int{"3.5.3": 5, "4.0.1": 10, "": 10} {
+		d := newDriver("ns", "spark-pi-driver").build()
+		d.Labels[LabelSparkVersion] = version
+		if plan := planFor(t, d, "", map[string]string{"spark.kubernetes.executor.podNamePrefix": ""}); plan.BatchSize != want {
+			t.Errorf("Spark %q: batch %d, want %d", version, plan.BatchSize, want)
+		}
+	}
+}
+
 func TestPlanExecutorsRejectsBadConf(t *testing.T) {
 	for _, props := range []map[string]string{
 		{"spark.executor.instances": "two"},

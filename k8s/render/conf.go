@@ -20,7 +20,6 @@ const (
 	DefaultDriverPort       = 7078
 	DefaultBlockManagerPort = 7079
 	DefaultUIPort           = 4040
-	defaultAllocBatchSize   = "5"
 	kubernetesMasterURL     = "k8s://https://kubernetes.default.svc:443"
 )
 
@@ -52,9 +51,6 @@ func baseConf(s *job.JobSpec) map[string]string {
 	set("spark.kubernetes.resource.type", resourceType(s.Type))
 	for k, v := range s.NodeSelector {
 		c["spark.kubernetes.node.selector."+k] = v
-	}
-	if _, ok := c["spark.kubernetes.allocation.batch.size"]; !ok {
-		c["spark.kubernetes.allocation.batch.size"] = defaultAllocBatchSize
 	}
 	return c
 }

@@ -266,7 +266,6 @@ func TestExecutorConf(t *testing.T) {
 		"spark.kubernetes.executor.volumes.hostPath.data.options.path":   "/mnt/data",
 		"spark.kubernetes.executor.volumes.hostPath.data.options.type":   "Directory",
 		"spark.kubernetes.executor.podNamePrefix":                        j.r.Names.ExecutorPrefix,
-		"spark.kubernetes.allocation.batch.size":                         "5",
 		"spark.kubernetes.executor.podTemplateFile":                      "/opt/spark/pod-template/pod-spec-template.yml",
 	})
 	if got, want := volumeNames(j.template), []string{"cfg"}; !slices.Equal(got, want) {

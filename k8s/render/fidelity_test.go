@@ -415,3 +415,17 @@ func TestSpark4VolumeKeys(t *testing.T) {
 		}
 	}
 }
+
+// Config.scala: Spark writes no spark.kubernetes.allocation.batch.size; its default is 5 on
+// 3.x and 10 on 4.x, which a rendered value of 5 would have overridden.
+func TestNoAllocationBatchSizeIsWritten(t *testing.T) {
+	props := readProperties(t, mustRender(t, minimalSpec()).ConfigMap.Data[SparkPropertiesFile])
+	if v, ok := props["spark.kubernetes.allocation.batch.size"]; ok {
+		t.Errorf("spark.kubernetes.allocation.batch.size = %q written; Spark's default should hold", v)
+	}
+	spec := minimalSpec()
+	spec.SparkConf = map[string]string{"spark.kubernetes.allocation.batch.size": "3"}
+	if got := readProperties(t, mustRender(t, spec).ConfigMap.Data[SparkPropertiesFile])["spark.kubernetes.allocation.batch.size"]; got != "3" {
+		t.Errorf("the user's batch size became %q", got)
+	}
+}

@@ -232,7 +232,7 @@ func TestSparkPropertiesCarryWhatTheDriverNeeds(t *testing.T) {
 		// SparkSubmit.prepareSubmitEnvironment: --jars, then the primary resource.
 		"spark.jars=https://repo/x.jar,local:///opt/spark/examples/jars/spark-examples.jar",
 		"spark.jars.packages=org.a:b:1", "spark.hadoop.fs.s3a.endpoint=http://minio", "spark.kubernetes.executor.podNamePrefix=" + r.Names.ExecutorPrefix,
-		"spark.kubernetes.allocation.batch.size=5", "spark.kubernetes.submitInDriver=true",
+		"spark.kubernetes.submitInDriver=true",
 		"spark.kubernetes.executor.podTemplateFile=/opt/spark/pod-template/pod-spec-template.yml",
 	} {
 		if !containsLine(props, want) {
