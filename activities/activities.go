@@ -8,28 +8,20 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
 // Activities holds the dependencies of every activity; one value is registered per worker.
 type Activities struct {
-	Kube    kubernetes.Interface
-	Dynamic dynamic.Interface // for extra objects (PodGroups, PVCs) by their kind
-	Mapper  meta.RESTMapper   // kind → resource, for Dynamic
+	// Cluster holds the clients: Create applies, Cleanup deletes and Supervise reads through it.
+	// A named field, not embedded: Temporal would register its methods as activities.
+	Cluster cluster.Objects
 	Pods    *cluster.PodWatch // the worker's one shared pod informer
 	HTTP    *http.Client      // dependency checks
 	// WatchNamespace is the one Kubernetes namespace Pods follows; "" for all.
 	WatchNamespace string
 	// Temporal tells the sweep which runs have ended.
 	Temporal WorkflowDescriber
-}
-
-func (a *Activities) objects() cluster.Objects {
-	return cluster.Objects{Kube: a.Kube, Dynamic: a.Dynamic, Mapper: a.Mapper}
 }
 
 // logger is the activity's logger (with workflow and activity IDs), or a no-op outside one.

@@ -24,7 +24,7 @@ func (a *Activities) Cleanup(ctx context.Context, in CleanupInput) error {
 	if in.AppID != "" {
 		selectors = append(selectors, job.LabelSparkAppID+"="+in.AppID)
 	}
-	objs := a.objects()
+	objs := a.Cluster
 	defer keepAlive(ctx, 10*time.Second)()
 	if err := objs.Delete(ctx, in.Namespace, in.DriverPod, in.DriverUID, selectors); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/k8s/job"
 )
 
@@ -35,7 +36,7 @@ func TestCleanupRemovesTheAttemptAndNothingElse(t *testing.T) {
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "notebook", Namespace: "jobs"}},
 	)
 	deleteCollectionByLabel(cs)
-	a := &Activities{Kube: cs}
+	a := &Activities{Cluster: cluster.Objects{Kube: cs}}
 	in := CleanupInput{Namespace: "jobs", DriverPod: "a-driver", Selector: job.LabelRun + "=run-a," + job.LabelAttempt + "=1"}
 	for i := 0; i < 2; i++ {
 		if err := a.Cleanup(context.Background(), in); err != nil {

@@ -14,7 +14,7 @@ import (
 // attempt's name that is not the attempt's fails for good with ErrForeignObject.
 func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (CreateOutput, error) {
 	r := &in.Rendered
-	applied, err := a.objects().Apply(ctx, r)
+	applied, err := a.Cluster.Apply(ctx, r)
 	if err != nil {
 		return CreateOutput{}, createError(err)
 	}

@@ -65,7 +65,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 			}
 			if now.Sub(missingSince) >= missingGrace {
 				actx, cancel := context.WithTimeout(ctx, apiTimeout)
-				gone, err := cluster.DriverGone(actx, a.Kube, in.Namespace, in.DriverPod, in.DriverUID)
+				gone, err := cluster.DriverGone(actx, a.Cluster.Kube, in.Namespace, in.DriverPod, in.DriverUID)
 				cancel()
 				if err != nil {
 					logger(ctx).Warn("confirm driver pod", "pod", in.DriverPod, "error", err)
@@ -92,7 +92,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 				now.Sub(prog.PendingSince) >= missingConfigAfter && now.Sub(lastConfigCheck) >= missingConfigAfter {
 				lastConfigCheck = now
 				actx, cancel := context.WithTimeout(ctx, apiTimeout)
-				missing := cluster.MissingConfig(actx, a.Kube, driver)
+				missing := cluster.MissingConfig(actx, a.Cluster.Kube, driver)
 				cancel()
 				if missing != "" {
 					prog.LastReason = missing

@@ -78,7 +78,7 @@ func supervise(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeou
 func TestSuperviseDoesNotBelieveALaggingCache(t *testing.T) {
 	fastClocks(t)
 	api := fake.NewClientset(driver("uid-1", corev1.PodRunning))
-	a := &Activities{Kube: api, Pods: watchOf(t, fake.NewClientset())}
+	a := &Activities{Cluster: cluster.Objects{Kube: api}, Pods: watchOf(t, fake.NewClientset())}
 	_, err := supervise(t, a, nil, 2*time.Second)
 	if !errors.Is(err, context.DeadlineExceeded) && (err == nil || !strings.Contains(err.Error(), "deadline")) {
 		t.Fatalf("Supervise ended (%v) although the driver runs; want it still supervising when the test times out", err)
@@ -97,7 +97,7 @@ func TestSuperviseBelievesADeletedDriverOnlyAfterAFreshRead(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The cache shows a pod of the name, but not ours: it does not count as the driver.
-			a := &Activities{Kube: tc.api, Pods: watchOf(t, fake.NewClientset(driver("uid-2", corev1.PodRunning)))}
+			a := &Activities{Cluster: cluster.Objects{Kube: tc.api}, Pods: watchOf(t, fake.NewClientset(driver("uid-2", corev1.PodRunning)))}
 			out, err := supervise(t, a, nil, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -116,7 +116,7 @@ func TestSuperviseNamesAMissingConfigMap(t *testing.T) {
 		p.Spec.Volumes = []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "spark-defaults"}}}}}
 	})
-	a := &Activities{Kube: fake.NewClientset(d), Pods: watchOf(t, fake.NewClientset(d))}
+	a := &Activities{Cluster: cluster.Objects{Kube: fake.NewClientset(d)}, Pods: watchOf(t, fake.NewClientset(d))}
 	out, err := supervise(t, a, nil, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestSuperviseResumesItsClocksFromTheHeartbeat(t *testing.T) {
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: job.DriverContainerName,
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}}}
 	})
-	a := &Activities{Kube: fake.NewClientset(d), Pods: watchOf(t, fake.NewClientset(d))}
+	a := &Activities{Cluster: cluster.Objects{Kube: fake.NewClientset(d)}, Pods: watchOf(t, fake.NewClientset(d))}
 	waited := time.Now().Add(-3 * time.Minute)
 	out, err := supervise(t, a, &SuperviseProgress{DriverPhase: "Pending", PendingSince: waited, ImageWaitingSince: waited}, 5*time.Second)
 	if err != nil {

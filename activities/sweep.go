@@ -48,7 +48,7 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, err
 	if ns == "" {
 		ns = a.WatchNamespace
 	}
-	objs := a.objects()
+	objs := a.Cluster
 	runs, err := objs.Runs(ctx, ns)
 	if err != nil {
 		return out, err

@@ -103,8 +103,8 @@ func setup(m *testing.M) (int, error) {
 	})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
-		Kube: wk.Kube, Dynamic: wk.Dynamic, Mapper: wk.Mapper,
-		Pods: pods, HTTP: &http.Client{Timeout: time.Minute},
+		Cluster: cluster.Objects{Kube: wk.Kube, Dynamic: wk.Dynamic, Mapper: wk.Mapper},
+		Pods:    pods, HTTP: &http.Client{Timeout: time.Minute},
 		Temporal: stack.temporal,
 	})
 	if err := w.Start(); err != nil {

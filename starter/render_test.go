@@ -43,8 +43,7 @@ func TestRenderPrintsObjectsAndIsStable(t *testing.T) {
 }
 
 func TestRenderListsEveryProblem(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	os.WriteFile(bad, []byte(`apiVersion: sparkoperator.k8s.io/v1beta2
+	bad := writeManifest(t, `apiVersion: sparkoperator.k8s.io/v1beta2
 kind: SparkApplication
 metadata: {name: Bad_Name}
 spec:
@@ -54,7 +53,7 @@ spec:
   mainClass: x.Y
   mainApplicationFile: /tmp/app.jar
   driver: {coreRequest: "2", coreLimit: "1", memory: 1Gi}
-`), 0o644)
+`)
 	_, err := runRender(t, "-f", bad)
 	if err == nil {
 		t.Fatal("an invalid manifest rendered")
@@ -68,8 +67,7 @@ spec:
 
 // A typo is one more problem, listed with the others, before anything is submitted.
 func TestSubmitListsATypoWithTheOtherProblems(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "typo.yaml")
-	os.WriteFile(bad, []byte(`apiVersion: sparkoperator.k8s.io/v1beta2
+	bad := writeManifest(t, `apiVersion: sparkoperator.k8s.io/v1beta2
 kind: SparkApplication
 metadata: {name: pi}
 spec:
@@ -80,7 +78,7 @@ spec:
   mainApplicationFile: /tmp/app.jar
   restartPolicy: {type: Sometimes}
   driver: {cores: 1, memroy: 2g}
-`), 0o644)
+`)
 	cmd := newSubmitCmd(&temporalOptions{address: "127.0.0.1:1"}) // nothing must be dialled
 	var out bytes.Buffer
 	cmd.SetOut(&out)
@@ -99,8 +97,7 @@ spec:
 
 // What Spark ignores is said, not refused.
 func TestRenderWarnsOfWhatSparkIgnores(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "host.yaml")
-	os.WriteFile(f, []byte(`apiVersion: sparkoperator.k8s.io/v1beta2
+	f := writeManifest(t, `apiVersion: sparkoperator.k8s.io/v1beta2
 kind: SparkApplication
 metadata: {name: pi}
 spec:
@@ -109,7 +106,7 @@ spec:
   mainClass: x.Y
   mainApplicationFile: local:///app.jar
   sparkConf: {spark.driver.host: my-laptop}
-`), 0o644)
+`)
 	out, err := runRender(t, "-f", f)
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +114,14 @@ spec:
 	if !strings.Contains(out, "warning: spec.sparkConf[spark.driver.host] is ignored") {
 		t.Errorf("no warning in:\n%.300s", out)
 	}
+}
+
+// writeManifest writes a manifest to a file of the test's own and returns its path.
+func writeManifest(t *testing.T, text string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "job.yaml")
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

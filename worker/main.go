@@ -104,9 +104,7 @@ func run(cfg config, log *slog.Logger) error {
 	})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
-		Kube:    kc.Kube,
-		Dynamic: kc.Dynamic,
-		Mapper:  kc.Mapper,
+		Cluster: cluster.Objects{Kube: kc.Kube, Dynamic: kc.Dynamic, Mapper: kc.Mapper},
 		Pods:    pods,
 		HTTP:    &http.Client{Timeout: 10 * time.Minute},
 		// Supervision sees only this namespace: Validate refuses jobs elsewhere.
