@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,9 +56,26 @@ func watchOf(t *testing.T, cs *fake.Clientset) *cluster.PodWatch {
 
 func supervise(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, error) {
 	t.Helper()
+	out, err, _ := superviseCounting(t, a, heartbeat, timeout)
+	return out, err
+}
+
+// superviseCounting runs Supervise as supervise does and also counts its heartbeats.
+func superviseCounting(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, error, int) {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
+	var mu sync.Mutex
+	beats := 0
+	record := recordHeartbeat
+	recordHeartbeat = func(ctx context.Context, details ...any) {
+		mu.Lock()
+		beats++
+		mu.Unlock()
+		record(ctx, details...)
+	}
+	defer func() { recordHeartbeat = record }()
 	if heartbeat != nil {
 		env.SetHeartbeatDetails(*heartbeat)
 	}
@@ -70,7 +88,9 @@ func supervise(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeou
 	if err == nil {
 		err = v.Get(&out)
 	}
-	return out, err
+	mu.Lock()
+	defer mu.Unlock()
+	return out, err, beats
 }
 
 // A watch that lags behind the create (the cache has no driver yet) must not end a live job:
@@ -142,5 +162,21 @@ func TestSuperviseResumesItsClocksFromTheHeartbeat(t *testing.T) {
 	}
 	if out.Outcome != OutcomeImagePull || !strings.Contains(out.Reason, "ImagePullBackOff for 3m") {
 		t.Errorf("outcome %q reason %q, want %s counted from the heartbeat's clock (3m)", out.Outcome, out.Reason, OutcomeImagePull)
+	}
+}
+
+// A running driver whose progress does not change costs a heartbeat per floor, not per tick:
+// at a thousand jobs a worker would otherwise send hundreds of RPCs a second.
+func TestSuperviseHeartbeatsOnChangeNotOnEveryTick(t *testing.T) {
+	fastClocks(t) // a look every 50ms
+	floor := heartbeatFloor
+	heartbeatFloor = time.Second
+	t.Cleanup(func() { heartbeatFloor = floor })
+	d := driver("uid-1", corev1.PodRunning)
+	a := &Activities{Cluster: cluster.Objects{Kube: fake.NewClientset(d)}, Pods: watchOf(t, fake.NewClientset(d))}
+	_, _, beats := superviseCounting(t, a, nil, 2500*time.Millisecond)
+	// About 50 looks in 2.5s; the first beat, and one per 1s floor.
+	if beats < 2 || beats > 5 {
+		t.Errorf("%d heartbeats in 2.5s of an unchanging job, want about 3 (one, then one per floor)", beats)
 	}
 }

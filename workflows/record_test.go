@@ -237,11 +237,8 @@ func saveHistory(ctx context.Context, t *testing.T, c client.Client, id, runID, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "histories", recordingSet+"-"+file)
-	if _, err := os.Stat(path); err == nil {
-		t.Fatalf("%s exists: saved histories are append-only; name a new recordingSet", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	path, err := newHistoryPath(filepath.Join("testdata", "histories"), recordingSet+"-"+file)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
@@ -322,4 +319,32 @@ func startWorker(t *testing.T, c client.Client, fetch, create, supervise, cleanu
 	}
 	t.Cleanup(w.Stop)
 	return queue
+}
+
+// newHistoryPath is where a new recording goes in dir; a file that exists is an error, never
+// overwritten: saved histories are append-only, so every earlier version keeps replaying.
+func newHistoryPath(dir, file string) (string, error) {
+	path := filepath.Join(dir, file)
+	if _, err := os.Stat(path); err == nil {
+		return "", fmt.Errorf("%s exists: saved histories are append-only; name a new recordingSet", path)
+	}
+	return path, os.MkdirAll(dir, 0o755)
+}
+
+func TestRecordingNeverOverwritesAHistory(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := newHistoryPath(dir, "a.json"); err != nil {
+		t.Fatalf("a new file was refused: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newHistoryPath(dir, "a.json"); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("an existing history may be overwritten: %v", err)
+	}
+	for _, f := range []string{"sparkjob-success.json", "run-identity-sparkjob-success.json"} {
+		if _, err := newHistoryPath(filepath.Join("testdata", "histories"), f); err == nil {
+			t.Errorf("the saved %s could be recorded over", f)
+		}
+	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -732,4 +734,46 @@ func TestCreateRetriesATransientError(t *testing.T) {
 	require.Equal(t, StateCompleted, res.State)
 	require.Len(t, res.Attempts, 1, "the transient errors were retried within the attempt")
 	require.Len(t, c.creates, 3)
+}
+
+// Every heartbeating activity has a heartbeat timeout, so a dead worker is noticed in seconds,
+// not after the activity's whole timeout; and Supervise has no fixed 24h cap.
+func TestHeartbeatingActivitiesHaveHeartbeatTimeouts(t *testing.T) {
+	c := newCluster(t)
+	type seen struct {
+		heartbeat time.Duration
+		deadline  time.Duration
+	}
+	got := map[string]seen{}
+	c.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		got[info.ActivityType.Name] = seen{info.HeartbeatTimeout, info.Deadline.Sub(info.StartedTime)}
+	})
+
+	res := c.run(t, spec(ttl(0)))
+
+	require.Equal(t, StateCompleted, res.State)
+	for name, want := range map[string]time.Duration{"FetchDependencies": time.Minute, "Supervise": 30 * time.Second, "Cleanup": 30 * time.Second} {
+		require.Equal(t, want, got[name].heartbeat, "%s heartbeat timeout", name)
+	}
+	require.Greater(t, got["Supervise"].deadline, 365*24*time.Hour, "Supervise must not be capped at a day")
+}
+
+// The Temporal UI shows a run's current details: its stage, attempt and driver while it runs.
+func TestCurrentDetailsShowTheLiveState(t *testing.T) {
+	c := newCluster(t)
+	c.superviseAfter = 10 * time.Minute
+	var details string
+	c.env.RegisterDelayedCallback(func() {
+		v, err := c.env.QueryWorkflow("__temporal_workflow_metadata")
+		require.NoError(t, err)
+		var md sdkpb.WorkflowMetadata
+		require.NoError(t, v.Get(&md))
+		details = md.GetCurrentDetails()
+	}, 5*time.Minute)
+
+	res := c.run(t, spec(ttl(0)))
+
+	require.Contains(t, details, "supervising")
+	require.Contains(t, details, "attempt 1")
+	require.Contains(t, details, res.Attempts[0].DriverPod)
 }
