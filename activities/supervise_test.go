@@ -56,12 +56,12 @@ func watchOf(t *testing.T, cs *fake.Clientset) *cluster.PodWatch {
 
 func supervise(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, error) {
 	t.Helper()
-	out, err, _ := superviseCounting(t, a, heartbeat, timeout)
+	out, _, err := superviseCounting(t, a, heartbeat, timeout)
 	return out, err
 }
 
 // superviseCounting runs Supervise as supervise does and also counts its heartbeats.
-func superviseCounting(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, error, int) {
+func superviseCounting(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, int, error) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
@@ -90,7 +90,7 @@ func superviseCounting(t *testing.T, a *Activities, heartbeat *SuperviseProgress
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return out, err, beats
+	return out, beats, err
 }
 
 // A watch that lags behind the create (the cache has no driver yet) must not end a live job:
@@ -174,7 +174,7 @@ func TestSuperviseHeartbeatsOnChangeNotOnEveryTick(t *testing.T) {
 	t.Cleanup(func() { heartbeatFloor = floor })
 	d := driver("uid-1", corev1.PodRunning)
 	a := &Activities{Cluster: cluster.Objects{Kube: fake.NewClientset(d)}, Pods: watchOf(t, fake.NewClientset(d))}
-	_, _, beats := superviseCounting(t, a, nil, 2500*time.Millisecond)
+	_, beats, _ := superviseCounting(t, a, nil, 2500*time.Millisecond)
 	// About 50 looks in 2.5s; the first beat, and one per 1s floor.
 	if beats < 2 || beats > 5 {
 		t.Errorf("%d heartbeats in 2.5s of an unchanging job, want about 3 (one, then one per floor)", beats)
