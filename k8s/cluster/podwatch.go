@@ -28,8 +28,9 @@ type PodWatch struct {
 
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{} // app id → wake-up channels
-	// lost holds, for each subscribed app, the executors seen failed as events passed: Spark
-	// deletes a failed executor at once, often before a supervisor looks at the cache.
+	// lost holds, per app until its driver is deleted, the executors seen failed as events
+	// passed: Spark deletes a failed executor at once, often before a supervisor looks at the
+	// cache, or even before the supervisor of a fresh attempt has subscribed.
 	lost map[string]map[string]bool // app → executor UID → OOMKilled
 }
 
@@ -82,7 +83,16 @@ func NewPodWatch(cs kubernetes.Interface, namespace string, resync time.Duration
 	if _, err := w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    notify,
 		UpdateFunc: func(_, obj any) { notify(obj) },
-		DeleteFunc: notify,
+		DeleteFunc: func(obj any) {
+			notify(obj)
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			// The app is over once its driver is gone: forget its lost executors.
+			if p, ok := obj.(*corev1.Pod); ok && p.Labels[job.LabelSparkRole] == job.SparkRoleDriver {
+				w.forgetLost(p.Namespace + "/" + p.Labels[job.LabelSparkAppID])
+			}
+		},
 	}); err != nil {
 		return nil, fmt.Errorf("add pod handler: %w", err)
 	}
@@ -151,14 +161,13 @@ func (w *PodWatch) Subscribe(namespace, appID string) (<-chan struct{}, func()) 
 		delete(w.subs[key], ch)
 		if len(w.subs[key]) == 0 {
 			delete(w.subs, key)
-			delete(w.lost, key)
 		}
 		w.mu.Unlock()
 	}
 }
 
-// LostExecutors returns the executors of an app seen failed since its first subscriber
-// came, by UID, with whether each was OOMKilled.
+// LostExecutors returns the executors of an app seen failed while its driver exists, by UID,
+// with whether each was OOMKilled.
 func (w *PodWatch) LostExecutors(namespace, appID string) map[string]bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -168,13 +177,16 @@ func (w *PodWatch) LostExecutors(namespace, appID string) map[string]bool {
 func (w *PodWatch) recordLost(key, uid string, oom bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, watched := w.subs[key]; !watched {
-		return
-	}
 	if w.lost[key] == nil {
 		w.lost[key] = map[string]bool{}
 	}
 	w.lost[key][uid] = w.lost[key][uid] || oom
+}
+
+func (w *PodWatch) forgetLost(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.lost, key)
 }
 
 func (w *PodWatch) wake(key string) {

@@ -118,6 +118,45 @@ func TestPodWatchRemembersAnExecutorDeletedRightAfterItFailed(t *testing.T) {
 	}
 }
 
+// An attempt's executors can fail and be deleted before its supervisor subscribes (the
+// emulator, like a fast OOM, does it within milliseconds of the driver running): the loss is
+// kept until the driver itself is deleted.
+func TestPodWatchRemembersLossesBeforeTheSupervisorComes(t *testing.T) {
+	ctx := context.Background()
+	driver := sparkPod("b-driver", "spark-b", job.SparkRoleDriver)
+	cs := fake.NewClientset(driver)
+	w := startWatch(t, cs)
+	exec := sparkPod("b-exec-1", "spark-b", job.SparkRoleExecutor)
+	exec.UID = "uid-b1"
+	if _, err := cs.CoreV1().Pods("jobs").Create(ctx, exec, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	exec.Status = corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{{Name: "spark-kubernetes-executor",
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}}
+	if _, err := cs.CoreV1().Pods("jobs").UpdateStatus(ctx, exec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().Pods("jobs").Delete(ctx, exec.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { return w.LostExecutors("jobs", "spark-b")["uid-b1"] }, "the loss seen with no supervisor subscribed")
+	if err := cs.CoreV1().Pods("jobs").Delete(ctx, driver.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { return len(w.LostExecutors("jobs", "spark-b")) == 0 }, "the losses forgotten with the driver")
+}
+
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // The cache keeps only what supervision reads, so ten thousand executors fit a worker.
 func TestPodWatchKeepsSlimPods(t *testing.T) {
 	exec := sparkPod("a-exec-1", "spark-a", job.SparkRoleExecutor)
