@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/kindling-dev/kindling/internal/crashpoint"
 	"github.com/kindling-dev/kindling/k8s/job"
 )
 
@@ -29,6 +30,7 @@ func (a *Activities) Cleanup(ctx context.Context, in CleanupInput) error {
 	if err := objs.Delete(ctx, in.Namespace, in.DriverPod, in.DriverUID, selectors); err != nil {
 		return err
 	}
+	crashpoint.Here(crashpoint.CleanupAfterDelete)
 	deadline := time.Now().Add(cleanupWait)
 	for {
 		left, err := objs.PodsLeft(ctx, in.Namespace, in.DriverPod, in.DriverUID, selectors)

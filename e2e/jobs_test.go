@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -343,71 +342,24 @@ func TestCancelStopsTheJob(t *testing.T) {
 }
 
 func TestWorkerKilledDuringSupervisionResumes(t *testing.T) {
-	queue := stack.taskQueue + "-kill"
-	logs := filepath.Join(t.TempDir(), "worker.log")
-	startWorker := func() *exec.Cmd {
-		f, err := os.OpenFile(logs, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// No sweep schedule: nothing polls this queue once the test ends.
-		cmd := exec.Command(stack.workerBin, "--task-queue", queue, "--log-level", "warn", "--sweep-every", "0")
-		cmd.Stdout, cmd.Stderr = f, f
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	defer func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(logs)
-			t.Logf("worker log:\n%s", b)
-		}
-	}()
-	w := startWorker()
+	w := newOwnWorker(t, stack.taskQueue+"-kill")
 	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "40s"})
-	run := start(t, spec, queue)
-	drivers := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
+	run := start(t, spec, w.queue)
+	drivers := countDrivers(t, run.GetID())
 	waitFor(t, 90*time.Second, "supervision with executors running", func() bool {
 		st, err := queryStatus(run)
 		return err == nil && st.Stage == workflows.StageSupervising && st.ExecutorsRunning == 2
 	})
-	if err := w.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Wait()
+	w.kill()
 	t.Log("worker killed with SIGKILL during supervision")
-	time.Sleep(2 * time.Second)
-	w = startWorker()
-	defer func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() }()
-
-	// Count driver pods every second until the job ends: a second driver would show here.
-	stop, done := make(chan struct{}), make(chan struct{})
-	var maxDrivers int
-	go func() {
-		defer close(done)
-		for {
-			if n := countPods(t, drivers); n > maxDrivers {
-				maxDrivers = n
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Second):
-			}
-		}
-	}()
+	w.start()
 	res, err := result(t, run, 4*time.Minute)
-	close(stop)
-	<-done
+	drivers.assertOnePerAttempt(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.State != workflows.StateCompleted || len(res.Attempts) != 1 {
 		t.Fatalf("state %s after %d attempts (%s): want COMPLETED in one attempt", res.State, len(res.Attempts), res.Reason)
-	}
-	if maxDrivers > 1 {
-		t.Errorf("saw %d driver pods at once; want exactly one per attempt", maxDrivers)
 	}
 	assertNothingLeft(t, run.GetID(), res)
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/kindling-dev/kindling/internal/crashpoint"
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/render"
 )
@@ -97,6 +98,7 @@ func (o Objects) Apply(ctx context.Context, r *render.Rendered) (Applied, error)
 	if err != nil {
 		return Applied{}, applyError("create ConfigMap "+r.ConfigMap.Name, err)
 	}
+	crashpoint.Here(crashpoint.AfterConfigMap)
 
 	var extras []*unstructured.Unstructured
 	for _, obj := range r.Extra {
@@ -117,6 +119,7 @@ func (o Objects) Apply(ctx context.Context, r *render.Rendered) (Applied, error)
 	if err != nil {
 		return Applied{}, applyError("create driver pod "+r.DriverPod.Name, err)
 	}
+	crashpoint.Here(crashpoint.AfterDriverPod)
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID, Controller: ptr.To(true)}
 
 	svc := r.Service.DeepCopy()
