@@ -161,6 +161,7 @@ func Check(s *JobSpec) field.ErrorList {
 	if s.Executor.Instances != nil && *s.Executor.Instances < 0 {
 		add(SpecPath.Child("executor", "instances"), "must be 0 or more, got %d", *s.Executor.Instances)
 	}
+	errs = append(errs, TemplateProblems(s)...)
 	return append(errs, checkSettings(s)...)
 }
 

@@ -1,0 +1,121 @@
+package job
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Dates are the times a run stands for, named as Airflow names them. A scheduled run that
+// fires at nominal time T covers the data interval [previous fire time, T); its logical date
+// is the interval's start, so the nightly run fired at midnight processes the day before.
+// The times are in the schedule's time zone.
+type Dates struct {
+	LogicalDate       time.Time `json:"logicalDate"`
+	DataIntervalStart time.Time `json:"dataIntervalStart"`
+	DataIntervalEnd   time.Time `json:"dataIntervalEnd"`
+}
+
+// Templates are the names a job may use as `{{ name }}` in its arguments, sparkConf values and
+// environment values; FillTemplates replaces them before anything is rendered.
+var Templates = []string{"ds", "ds_nodash", "logical_date", "data_interval_start", "data_interval_end"}
+
+// timeLayout writes times as Airflow does (ISO 8601 with the zone's offset, +00:00 for UTC).
+const timeLayout = "2006-01-02T15:04:05-07:00"
+
+// Values returns each template's text for these dates.
+func (d Dates) Values() map[string]string {
+	return map[string]string{
+		"ds":                  d.LogicalDate.Format(time.DateOnly),
+		"ds_nodash":           d.LogicalDate.Format("20060102"),
+		"logical_date":        d.LogicalDate.Format(timeLayout),
+		"data_interval_start": d.DataIntervalStart.Format(timeLayout),
+		"data_interval_end":   d.DataIntervalEnd.Format(timeLayout),
+	}
+}
+
+var templateRE = regexp.MustCompile(`\{\{\s*([^{}\s]*)\s*\}\}`)
+
+// UsesTemplates reports whether any templated field of s holds a `{{ … }}`.
+func UsesTemplates(s *JobSpec) bool {
+	used := false
+	eachTemplated(s, func(_ *field.Path, v string) string {
+		used = used || templateRE.MatchString(v)
+		return v
+	})
+	return used
+}
+
+// TemplateProblems lists every `{{ name }}` whose name is not one of Templates, at its field.
+func TemplateProblems(s *JobSpec) field.ErrorList {
+	var errs field.ErrorList
+	eachTemplated(s.DeepCopy(), func(p *field.Path, v string) string {
+		for _, m := range templateRE.FindAllStringSubmatch(v, -1) {
+			if !known(m[1]) {
+				errs = append(errs, Invalid(p, "unknown template %s: the names are %s", m[0], strings.Join(Templates, ", ")))
+			}
+		}
+		return v
+	})
+	return errs
+}
+
+// FillTemplates returns a copy of s with every template replaced by its value for d. It
+// refuses a spec that names an unknown template (TemplateProblems).
+func FillTemplates(s *JobSpec, d Dates) (*JobSpec, error) {
+	if errs := TemplateProblems(s); len(errs) > 0 {
+		return nil, Errors(errs)
+	}
+	values := d.Values()
+	out := s.DeepCopy()
+	eachTemplated(out, func(_ *field.Path, v string) string {
+		return templateRE.ReplaceAllStringFunc(v, func(m string) string {
+			return values[templateRE.FindStringSubmatch(m)[1]]
+		})
+	})
+	return out, nil
+}
+
+func known(name string) bool {
+	for _, t := range Templates {
+		if t == name {
+			return true
+		}
+	}
+	return false
+}
+
+// eachTemplated calls f with each templated field of s, in a stable order, and stores what
+// f returns: spec.arguments, spec.sparkConf values and the roles' env values.
+func eachTemplated(s *JobSpec, f func(*field.Path, string) string) {
+	for i, a := range s.Arguments {
+		s.Arguments[i] = f(SpecPath.Child("arguments").Index(i), a)
+	}
+	for _, k := range sortedKeys(s.SparkConf) {
+		s.SparkConf[k] = f(SparkConfPath.Key(k), s.SparkConf[k])
+	}
+	for _, r := range []struct {
+		name string
+		pod  *SparkPodSpec
+	}{{"driver", &s.Driver.SparkPodSpec}, {"executor", &s.Executor.SparkPodSpec}} {
+		at := SpecPath.Child(r.name)
+		for i := range r.pod.Env {
+			r.pod.Env[i].Value = f(at.Child("env").Index(i).Child("value"), r.pod.Env[i].Value)
+		}
+		for _, k := range sortedKeys(r.pod.EnvVars) {
+			r.pod.EnvVars[k] = f(at.Child("envVars").Key(k), r.pod.EnvVars[k])
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
