@@ -27,11 +27,26 @@ const (
 
 // ValidateInput / ValidateOutput: the Validate stage (a local activity: pure).
 type ValidateInput struct {
-	Spec job.JobSpec
+	Spec  job.JobSpec
+	Dates DatesInput `json:",omitzero"`
 }
 
 type ValidateOutput struct {
-	Spec job.JobSpec // with defaults applied
+	Spec  job.JobSpec // with defaults applied and templates filled
+	Dates *job.Dates  `json:",omitempty"` // what the run stands for, when it stands for a date
+}
+
+// DatesInput is what the workflow knows of the dates a run stands for; Validate resolves it
+// (ResolveDates) and fills the spec's templates with the result. The first that is set wins:
+// Given (carried across continue-as-new), LogicalDate (given by hand), Nominal (the
+// schedule's fire time, with the schedule to find the data interval's start), Started.
+type DatesInput struct {
+	Given       *job.Dates `json:",omitempty"`
+	LogicalDate *time.Time `json:",omitempty"`
+	Nominal     *time.Time `json:",omitempty"`
+	Schedule    string     `json:",omitempty"` // spec.schedule as written
+	TimeZone    string     `json:",omitempty"` // spec.timeZone
+	Started     time.Time  `json:",omitzero"`
 }
 
 // Dependency is one checked dependency, as recorded in history and the job's result.

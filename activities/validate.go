@@ -3,17 +3,31 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/render"
+	"github.com/kindling-dev/kindling/k8s/schedule"
 )
 
 // Validate applies the operator's defaults and checks every field (render.Validate). A bad
 // spec is a non-retryable ErrInvalidSpec whose message lists every problem, field by field.
 func (a *Activities) Validate(_ context.Context, in ValidateInput) (ValidateOutput, error) {
 	spec := in.Spec
+	dates, err := ResolveDates(in.Dates, job.UsesTemplates(&spec))
+	if err != nil {
+		return ValidateOutput{}, temporal.NewNonRetryableApplicationError("the run's dates: "+err.Error(), ErrInvalidSpec, nil)
+	}
+	// Unknown templates are left for render.Validate, which lists them with every other problem.
+	if dates != nil && job.UsesTemplates(&spec) && len(job.TemplateProblems(&spec)) == 0 {
+		filled, err := job.FillTemplates(&spec, *dates)
+		if err != nil {
+			return ValidateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidSpec, nil)
+		}
+		spec = *filled
+	}
 	job.Default(&spec)
 	if err := render.Validate(&spec); err != nil {
 		return ValidateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidSpec, nil)
@@ -25,5 +39,45 @@ func (a *Activities) Validate(_ context.Context, in ValidateInput) (ValidateOutp
 				"submit it to a worker that watches %s, or to one that watches all namespaces", spec.Namespace, a.WatchNamespace, spec.Namespace),
 			ErrInvalidSpec, nil)
 	}
-	return ValidateOutput{Spec: spec}, nil
+	return ValidateOutput{Spec: spec, Dates: dates}, nil
+}
+
+// ResolveDates gives the dates a run stands for (DatesInput says which source wins), or nil
+// for a run that stands for none: no schedule, no date given and no template to fill.
+//
+// A scheduled run fired at nominal time T covers [the schedule's previous fire time, T) in the
+// schedule's time zone, and its logical date is that interval's start, as in Airflow. A run
+// started by hand from a schedule (trigger) between two fire times covers the last whole
+// interval before it. A date given by hand covers that day.
+func ResolveDates(in DatesInput, templated bool) (*job.Dates, error) {
+	switch {
+	case in.Given != nil:
+		return in.Given, nil
+	case in.LogicalDate != nil:
+		l := *in.LogicalDate
+		return &job.Dates{LogicalDate: l, DataIntervalStart: l, DataIntervalEnd: l.AddDate(0, 0, 1)}, nil
+	case in.Nominal != nil && in.Schedule != "":
+		c, _, err := schedule.Parse(in.Schedule, in.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		end := in.Nominal.In(c.Location())
+		if !c.Next(end.Add(-time.Second)).Equal(end) {
+			if prev, ok := c.Prev(end); ok {
+				end = prev // started between two fire times: the last whole interval
+			}
+		}
+		start, ok := c.Prev(end)
+		if !ok {
+			start = end
+		}
+		return &job.Dates{LogicalDate: start, DataIntervalStart: start, DataIntervalEnd: end}, nil
+	case in.Nominal != nil:
+		t := in.Nominal.UTC()
+		return &job.Dates{LogicalDate: t, DataIntervalStart: t, DataIntervalEnd: t}, nil
+	case templated:
+		t := in.Started.UTC()
+		return &job.Dates{LogicalDate: t, DataIntervalStart: t, DataIntervalEnd: t}, nil
+	}
+	return nil, nil
 }

@@ -59,16 +59,23 @@ var (
 	SearchAttrState     = temporal.NewSearchAttributeKeyKeyword("KindlingState")
 	SearchAttrNamespace = temporal.NewSearchAttributeKeyKeyword("KindlingNamespace")
 	SearchAttrAttempt   = temporal.NewSearchAttributeKeyInt64("KindlingAttempt")
+	// SearchAttrLogicalDate is the date a scheduled, backfilled or dated run stands for.
+	SearchAttrLogicalDate = temporal.NewSearchAttributeKeyTime("KindlingLogicalDate")
+	// SearchAttrScheduledStart and SearchAttrScheduledBy are Temporal's own, on every run a
+	// schedule starts: its nominal fire time and the schedule's ID.
+	SearchAttrScheduledStart = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
+	SearchAttrScheduledBy    = temporal.NewSearchAttributeKeyKeyword("TemporalScheduledById")
 )
 
 // SearchAttributes maps each search attribute above to its type as `temporal operator
 // search-attribute create --type` spells it; the dev stack and deployments register these.
 var SearchAttributes = map[string]string{
-	"KindlingJobName":   "Keyword",
-	"KindlingAppId":     "Keyword",
-	"KindlingState":     "Keyword",
-	"KindlingNamespace": "Keyword",
-	"KindlingAttempt":   "Int",
+	"KindlingJobName":     "Keyword",
+	"KindlingAppId":       "Keyword",
+	"KindlingState":       "Keyword",
+	"KindlingNamespace":   "Keyword",
+	"KindlingAttempt":     "Int",
+	"KindlingLogicalDate": "Datetime",
 }
 
 // Policy numbers.
@@ -118,6 +125,8 @@ type Status struct {
 	LastReason       string `json:"lastReason,omitempty"`
 	// NextAttemptAt is set while the job waits out a retry interval.
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// Dates are what a scheduled, backfilled or dated run stands for.
+	Dates *job.Dates `json:"dates,omitempty"`
 }
 
 // JobResult is SparkJob's result.
@@ -140,6 +149,7 @@ type JobResult struct {
 	AppID        string                  `json:"appId,omitempty"`
 	Attempts     []AttemptResult         `json:"attempts"`
 	Dependencies []activities.Dependency `json:"dependencies"`
+	Dates        *job.Dates              `json:"dates,omitempty"`
 }
 
 // AttemptResult is one attempt: one set of driver, service and conf objects with fresh names.
@@ -159,8 +169,9 @@ type AttemptResult struct {
 	EndedAt                   time.Time `json:"endedAt"`
 }
 
-// Carry is what a SparkJob run hands the next when it continues as new (restartPolicy
-// Always, every MaxAttempts attempts): where its restart policy and memory stood.
+// Carry is SparkJob's second argument: what a run hands the next when it continues as new
+// (restartPolicy Always, every MaxAttempts attempts) — where its restart policy and memory
+// stood — and what a starter says of the run's dates. A client starting a job passes none.
 type Carry struct {
 	Run                      int   `json:"run"`
 	AttemptsBefore           int   `json:"attemptsBefore"`
@@ -170,6 +181,21 @@ type Carry struct {
 	ExecutorOverheadMiB      int64 `json:"executorOverheadMiB,omitempty"`
 	FirstDriverOverheadMiB   int64 `json:"firstDriverOverheadMiB,omitempty"`
 	FirstExecutorOverheadMiB int64 `json:"firstExecutorOverheadMiB,omitempty"`
+
+	// What the run stands for (its logical date): Dates once resolved (carried across
+	// continue-as-new), else LogicalDate given by hand (`kindling submit --logical-date`),
+	// else the nominal time of the Schedule that started it.
+	Dates       *job.Dates   `json:"dates,omitempty"`
+	LogicalDate *time.Time   `json:"logicalDate,omitempty"`
+	Schedule    *ScheduleRef `json:"schedule,omitempty"`
+}
+
+// ScheduleRef names the schedule that starts a run, and how it fires: from these and the
+// nominal time Temporal gives the run, the run finds its data interval.
+type ScheduleRef struct {
+	ID       string `json:"id"`
+	Cron     string `json:"cron"`               // spec.schedule as written
+	TimeZone string `json:"timeZone,omitempty"` // spec.timeZone
 }
 
 // CleanupAfterInput is CleanupAfter's input: wait Delay, then delete what Cleanup names.

@@ -87,6 +87,11 @@ const versionRunIdentity = "run-identity"
 // MaxAttempts attempts instead of stopping, carrying where the job stood (Carry).
 const versionContinueAsNew = "continue-as-new"
 
+// versionLogicalDates marks runs that resolve the dates they stand for (a schedule's nominal
+// time, a date given by hand) in Validate, fill the spec's templates with them and record them
+// as KindlingLogicalDate.
+const versionLogicalDates = "logical-dates"
+
 // Options of runs from versionRunIdentity on.
 var (
 	// A cancel waits for Create to finish, so Cleanup never runs while a driver is still
@@ -150,9 +155,13 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	)
 
 	// Validate: a bad spec fails the workflow itself; nothing has been created.
+	in := activities.ValidateInput{Spec: spec}
+	if workflow.GetVersion(ctx, versionLogicalDates, workflow.DefaultVersion, 1) >= 1 {
+		in.Dates = datesInput(ctx, carry)
+	}
 	var v activities.ValidateOutput
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, validateOptions),
-		a.Validate, activities.ValidateInput{Spec: spec}).Get(ctx, &v)
+		a.Validate, in).Get(ctx, &v)
 	if err != nil {
 		if cancelled(ctx, err) {
 			return j.finish(ctx, StateCancelled, "cancelled while validating")
@@ -170,6 +179,10 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		return j.finish(ctx, StateFailed, "validate: "+message(err))
 	}
 	j.spec = v.Spec
+	if v.Dates != nil {
+		j.carry.Dates, j.result.Dates, j.status.Dates = v.Dates, v.Dates, v.Dates
+		j.upsert(ctx, SearchAttrLogicalDate.ValueSet(v.Dates.LogicalDate))
+	}
 
 	// Dependencies: an unreachable or mismatching one fails the job before any pod exists.
 	j.status.Stage = StageFetchingDeps
@@ -277,6 +290,8 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 				ExecutorOverheadMiB:      execOverhead,
 				FirstDriverOverheadMiB:   firstDriverOH,
 				FirstExecutorOverheadMiB: firstExecOH,
+				Dates:                    j.carry.Dates,
+				Schedule:                 carry.Schedule,
 			})
 		}
 	}
@@ -292,6 +307,18 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		}
 	}
 	return j.finish(ctx, state, reason)
+}
+
+// datesInput is what the workflow knows of the run's dates; Validate resolves them.
+func datesInput(ctx workflow.Context, carry Carry) activities.DatesInput {
+	in := activities.DatesInput{Given: carry.Dates, LogicalDate: carry.LogicalDate, Started: workflow.GetInfo(ctx).WorkflowStartTime}
+	if carry.Schedule != nil {
+		in.Schedule, in.TimeZone = carry.Schedule.Cron, carry.Schedule.TimeZone
+	}
+	if t, ok := workflow.GetTypedSearchAttributes(ctx).GetTime(SearchAttrScheduledStart); ok && !t.IsZero() {
+		in.Nominal = &t
+	}
+	return in
 }
 
 // endCancelled marks an attempt the workflow's cancellation ended.
@@ -499,6 +526,9 @@ func (j *jobRun) show(ctx workflow.Context) {
 		if st.Run > 1 {
 			b.WriteString(fmt.Sprintf(" (run %d)", st.Run))
 		}
+	}
+	if st.Dates != nil {
+		b.WriteString(fmt.Sprintf(" · logical date %s", st.Dates.Values()["logical_date"]))
 	}
 	if st.DriverPod != "" {
 		b.WriteString(fmt.Sprintf("\n\ndriver `%s`", st.DriverPod))
