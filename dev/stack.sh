@@ -29,6 +29,7 @@ search_attributes=(
 	KindlingState=Keyword
 	KindlingNamespace=Keyword
 	KindlingAttempt=Int
+	KindlingLogicalDate=Datetime
 )
 
 say() { printf '[dev] %s\n' "$*" >&2; }
@@ -89,6 +90,7 @@ cluster_running() {
 up_temporal() {
 	if alive "$state/temporal.pid" && port_open "$tport"; then
 		say "temporal already running (pid $(<"$state/temporal.pid"))"
+		ensure_search_attributes
 		return
 	fi
 	port_open "$tport" && die "port $tport is taken by a process this stack did not start"
@@ -99,6 +101,17 @@ up_temporal() {
 	say "starting temporal on 127.0.0.1:$tport (UI :$uiport, history in $state/temporal.db)"
 	start_bg temporal "$TEMPORAL" "${args[@]}"
 	wait_for 60 "temporal" "$TEMPORAL" operator cluster health --address "127.0.0.1:$tport"
+}
+
+# ensure_search_attributes registers those a server started by an older stack lacks.
+ensure_search_attributes() {
+	local have sa
+	have=$("$TEMPORAL" operator search-attribute list --address "127.0.0.1:$tport" 2>/dev/null) || return 0
+	for sa in "${search_attributes[@]}"; do
+		grep -qw -- "${sa%%=*}" <<<"$have" && continue
+		say "registering search attribute ${sa%%=*}"
+		"$TEMPORAL" operator search-attribute create --address "127.0.0.1:$tport" --name "${sa%%=*}" --type "${sa#*=}" >/dev/null
+	done
 }
 
 up_cluster() {

@@ -32,6 +32,7 @@ var stack struct {
 	taskQueue string // the in-process worker's queue: tests never meet another worker
 	tools     map[string]string
 	workerBin string
+	cliBin    string // the kindling CLI, run as a user runs it
 }
 
 func TestMain(m *testing.M) {
@@ -79,6 +80,11 @@ func setup(m *testing.M) (int, error) {
 	stack.workerBin = filepath.Join(dir, "kindling-worker")
 	if out, err := exec.Command("go", "build", "-o", stack.workerBin, "../worker").CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build kindling-worker: %v\n%s", err, out)
+	}
+
+	stack.cliBin = filepath.Join(dir, "kindling")
+	if out, err := exec.Command("go", "build", "-o", stack.cliBin, "../starter").CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("build kindling: %v\n%s", err, out)
 	}
 
 	// The in-process worker has the rights deploy/rbac.yaml grants, no more.

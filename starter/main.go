@@ -10,16 +10,27 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// exitError carries an exit code without printing anything more (the command has said why).
-type exitError struct{ code int }
+// exitError carries an exit code, and err when the command has not yet said why.
+type exitError struct {
+	code int
+	err  error
+}
 
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+func (e exitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit %d", e.code)
+}
 
 func main() {
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
+			if ee.err != nil {
+				fmt.Fprintln(os.Stderr, "kindling:", ee.err)
+			}
 			os.Exit(ee.code)
 		}
 		fmt.Fprintln(os.Stderr, "kindling:", err)
@@ -43,6 +54,7 @@ func newRootCmd() *cobra.Command {
 		newStatusCmd(opts),
 		newCancelCmd(opts),
 		newSweepCmd(opts),
+		newScheduleCmd(opts),
 		newListCmd(opts),
 		newRenderCmd(),
 	)

@@ -29,8 +29,8 @@ func warnLogger() *slog.Logger {
 
 func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 	var (
-		file, id, output string
-		wait             bool
+		file, id, output, logicalDate string
+		wait                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "submit -f FILE",
@@ -41,6 +41,19 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" && output != "json" && output != "text" {
 				return fmt.Errorf("--output %q: use text or json", output)
+			}
+			if data, err := os.ReadFile(file); err == nil {
+				if kind, _ := job.KindOf(data); kind == "ScheduledSparkApplication" {
+					return exitError{code: 2, err: fmt.Errorf("%s is a ScheduledSparkApplication: `kindling schedule apply -f %s` runs it on its schedule, and `kindling schedule trigger` runs it at once", file, file)}
+				}
+			}
+			var carry workflows.Carry
+			if logicalDate != "" {
+				t, err := parseWhen("--logical-date", logicalDate, time.UTC)
+				if err != nil {
+					return err
+				}
+				carry.LogicalDate = &t
 			}
 			spec, err := readJobFile(file)
 			if err != nil {
@@ -65,13 +78,13 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				ID:                       id,
 				TaskQueue:                workflows.TaskQueue,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				StaticSummary:            summary(checked),
+				StaticSummary:            workflows.Summary(checked),
 				TypedSearchAttributes: temporal.NewSearchAttributes(
 					workflows.SearchAttrJobName.ValueSet(checked.Name),
 					workflows.SearchAttrNamespace.ValueSet(checked.Namespace),
 					workflows.SearchAttrState.ValueSet(workflows.StateRunning),
 				),
-			}, workflows.WorkflowName, *spec)
+			}, workflows.WorkflowName, *spec, carry)
 			if err != nil {
 				return fmt.Errorf("start job %s: %w", id, err)
 			}
@@ -95,6 +108,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "SparkApplication manifest or bare spec (YAML or JSON)")
 	cmd.Flags().StringVar(&id, "id", "", "workflow ID (default <job name>-<random>)")
+	cmd.Flags().StringVar(&logicalDate, "logical-date", "", "the date the run stands for (2026-11-24 or an RFC 3339 time, UTC unless it says): fills {{ ds }} and the other templates")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the job until it ends; exit 0 only when it COMPLETED")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
 	_ = cmd.MarkFlagRequired("file")
@@ -195,6 +209,9 @@ func formatResult(res workflows.JobResult) string {
 		fmt.Fprintf(&b, ": %s", res.Reason)
 	}
 	fmt.Fprintln(&b)
+	if res.Dates != nil {
+		fmt.Fprintf(&b, "  logical date: %s\n", res.Dates.Values()["logical_date"])
+	}
 	if res.AppID != "" {
 		fmt.Fprintf(&b, "  app id: %s\n", res.AppID)
 	}
@@ -227,16 +244,4 @@ func isTerminal(w io.Writer) bool {
 		return false
 	}
 	return term.IsTerminal(int(f.Fd()))
-}
-
-// summary is the one line the Temporal UI shows for a run in its list.
-func summary(s *job.JobSpec) string {
-	out := fmt.Sprintf("%s in %s · %s", s.Name, s.Namespace, s.Type)
-	if s.Executor.Instances != nil {
-		out += fmt.Sprintf(" · %d executors", *s.Executor.Instances)
-	}
-	if s.DynamicAllocation != nil && s.DynamicAllocation.Enabled {
-		out += " · dynamic allocation"
-	}
-	return out
 }
