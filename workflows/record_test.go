@@ -21,12 +21,13 @@ import (
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/schedule"
 )
 
 // recordingSet names the files this recording writes: <recordingSet>-<name>.json. Histories
 // are append-only: after a change to workflow code, name a new set; a file that exists is
 // never rewritten, so the runs of every earlier version keep replaying.
-const recordingSet = "run-identity"
+const recordingSet = "logical-dates"
 
 // TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
 // and Render and fake Kubernetes-facing activities, and saves their histories for
@@ -78,6 +79,10 @@ func TestRecordHistories(t *testing.T) {
 		}
 		n := saveHistory(ctx, t, c, id, run.GetRunID(), tc.file)
 		t.Logf("%s: %s, %d attempts, %d events", tc.file, res.State, len(res.Attempts), n)
+		if tc.file == "sparkjob-success.json" {
+			recordDated(ctx, t, c, queue)
+			recordScheduled(ctx, t, c, queue)
+		}
 		if tc.file == "sparkjob-success.json" && n >= 100 {
 			t.Errorf("a one-attempt success took %d events; the design wants well under 100", n)
 		}
@@ -125,6 +130,67 @@ func recordCancel(ctx context.Context, t *testing.T, c client.Client, queue stri
 	}
 	n := saveHistory(ctx, t, c, id, run.GetRunID(), "sparkjob-cancelled.json")
 	t.Logf("sparkjob-cancelled.json: %s (%s), %d events", res.State, res.Reason, n)
+}
+
+// recordDated records a job given its logical date by hand, with templates to fill.
+func recordDated(ctx context.Context, t *testing.T, c client.Client, queue string) {
+	t.Helper()
+	id := fmt.Sprintf("record-sparkjob-dated-%d", time.Now().UnixNano())
+	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, WorkflowName,
+		recordSpec("success", func(s *job.JobSpec) { s.Arguments = []string{"--date={{ ds }}"} }), Carry{LogicalDate: &day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res JobResult
+	if err := run.Get(ctx, &res); err != nil || res.Dates == nil {
+		t.Fatalf("dated job: %v, dates %+v", err, res.Dates)
+	}
+	n := saveHistory(ctx, t, c, id, run.GetRunID(), "sparkjob-dated.json")
+	t.Logf("sparkjob-dated.json: %s, logical date %s, %d events", res.State, res.Dates.LogicalDate, n)
+}
+
+// recordScheduled records a run a Temporal schedule started (by a backfill of one night), so
+// its history holds the nominal time Temporal gives it.
+func recordScheduled(ctx context.Context, t *testing.T, c client.Client, queue string) {
+	t.Helper()
+	cron, _, err := schedule.Parse("0 2 * * *", "Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("record-schedule-%d", time.Now().UnixNano())
+	ref := &ScheduleRef{ID: id, Cron: "0 2 * * *", TimeZone: "Europe/Berlin"}
+	h, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: id, Spec: cron.Spec(), Paused: true,
+		Action: &client.ScheduleWorkflowAction{ID: id, Workflow: WorkflowName, TaskQueue: queue,
+			Args: []any{recordSpec("success", func(s *job.JobSpec) { s.Arguments = []string{"--date={{ ds }}"} }), Carry{Schedule: ref}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = h.Delete(context.Background()) }()
+	nominal := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC) // 02:00 in Berlin
+	if err := h.Backfill(ctx, client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{
+		{Start: nominal.Add(-time.Second), End: nominal, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}}}); err != nil {
+		t.Fatal(err)
+	}
+	wid := ScheduledWorkflowID(id, nominal)
+	var res JobResult
+	for {
+		err := c.GetWorkflow(ctx, wid, "").Get(ctx, &res)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("scheduled run %s: %v", wid, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if res.Dates == nil || res.Dates.Values()["ds"] != "2026-11-24" {
+		t.Fatalf("scheduled run %s stands for %+v, want 2026-11-24", wid, res.Dates)
+	}
+	n := saveHistory(ctx, t, c, wid, "", "sparkjob-scheduled.json")
+	t.Logf("sparkjob-scheduled.json: logical date %s, %d events", res.Dates.LogicalDate, n)
 }
 
 func recordSpec(name string, mutate ...func(*job.JobSpec)) job.JobSpec {
@@ -201,7 +267,7 @@ func (f *fakeKube) Cleanup(context.Context, activities.CleanupInput) error { ret
 
 func registerSearchAttributes(ctx context.Context, t *testing.T, c client.Client) {
 	t.Helper()
-	types := map[string]enumspb.IndexedValueType{"Keyword": enumspb.INDEXED_VALUE_TYPE_KEYWORD, "Int": enumspb.INDEXED_VALUE_TYPE_INT}
+	types := map[string]enumspb.IndexedValueType{"Keyword": enumspb.INDEXED_VALUE_TYPE_KEYWORD, "Int": enumspb.INDEXED_VALUE_TYPE_INT, "Datetime": enumspb.INDEXED_VALUE_TYPE_DATETIME}
 	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
