@@ -219,6 +219,34 @@ func TestScheduleBackfillRunsEachDateOnce(t *testing.T) {
 	}
 }
 
+// A schedule keeps the driver of its last successful run for log reading
+// (successfulRunHistoryLimit, 1 when unset) and releases the older ones.
+func TestScheduleKeepsItsLastSuccessfulDriver(t *testing.T) {
+	t.Parallel()
+	spec := testJob(t, nil, func(s *job.JobSpec) { s.TimeToLiveSeconds = nil })
+	path, id := scheduledJob(t, "e2e-history", "0 3 * * *", "Forbid", nil, spec)
+	mustKindling(t, "schedule", "apply", "-f", path, "--task-queue", stack.taskQueue)
+	day := time.Now().UTC().AddDate(0, 0, -4).Format(time.DateOnly)
+	next := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
+	mustKindling(t, "schedule", "backfill", id, "--from", day, "--to", next)
+	var runs []workflows.ScheduledRun
+	waitFor(t, 3*time.Minute, "two runs to complete", func() bool {
+		runs = scheduleRuns(t, id)
+		return countState(runs, workflows.StateCompleted) == 2
+	})
+	newest, older := runs[0], runs[1]
+	driversOf := func(r workflows.ScheduledRun) int {
+		return countPods(t, job.LabelWorkflow+"="+job.WorkflowLabel(r.WorkflowID)+","+job.LabelSparkRole+"=driver")
+	}
+	waitFor(t, time.Minute, "the older run's driver to go", func() bool { return driversOf(older) == 0 })
+	if n := driversOf(newest); n != 1 {
+		t.Errorf("the newest successful run has %d driver pods; its schedule keeps 1 for its logs", n)
+	}
+	for _, r := range runs {
+		_ = stack.temporal.CancelWorkflow(context.Background(), activitiesCleanupID(r.RunID), "")
+	}
+}
+
 // While a run still runs, Forbid skips the next fire time.
 func TestScheduleSkipsWhileARunRuns(t *testing.T) {
 	t.Parallel()

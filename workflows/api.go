@@ -89,6 +89,10 @@ const (
 	// DefaultFailureTTL keeps a failed job's driver this long so its logs can be read, when the
 	// spec sets no timeToLiveSeconds. A successful job is cleaned up at once by default.
 	DefaultFailureTTL = time.Hour
+	// ScheduledRunKeep bounds how long a scheduled run's driver is kept for its schedule's
+	// run history limit when the spec sets no timeToLiveSeconds: a newer run of the same
+	// outcome releases it sooner.
+	ScheduledRunKeep = 7 * 24 * time.Hour
 	// DefaultRetryInterval is the operator's default for onFailureRetryInterval and
 	// onSubmissionFailureRetryInterval when the policy is not Never.
 	DefaultRetryInterval = 5 * time.Second
@@ -196,6 +200,22 @@ type ScheduleRef struct {
 	ID       string `json:"id"`
 	Cron     string `json:"cron"`               // spec.schedule as written
 	TimeZone string `json:"timeZone,omitempty"` // spec.timeZone
+	// How many finished runs of each outcome keep their driver for log reading (the
+	// operator's successfulRunHistoryLimit and failedRunHistoryLimit; unset: 1 each).
+	SuccessfulRunHistoryLimit *int32 `json:"successfulRunHistoryLimit,omitempty"`
+	FailedRunHistoryLimit     *int32 `json:"failedRunHistoryLimit,omitempty"`
+}
+
+// historyLimit is how many finished runs that ended in state keep their objects.
+func (r *ScheduleRef) historyLimit(state string) int {
+	l := r.SuccessfulRunHistoryLimit
+	if state != StateCompleted {
+		l = r.FailedRunHistoryLimit
+	}
+	if l == nil {
+		return 1
+	}
+	return int(*l)
 }
 
 // CleanupAfterInput is CleanupAfter's input: wait Delay, then delete what Cleanup names.

@@ -27,7 +27,7 @@ import (
 // recordingSet names the files this recording writes: <recordingSet>-<name>.json. Histories
 // are append-only: after a change to workflow code, name a new set; a file that exists is
 // never rewritten, so the runs of every earlier version keep replaying.
-const recordingSet = "logical-dates"
+const recordingSet = "history-limits"
 
 // TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
 // and Render and fake Kubernetes-facing activities, and saves their histories for
@@ -189,6 +189,12 @@ func recordScheduled(ctx context.Context, t *testing.T, c client.Client, queue s
 	if res.Dates == nil || res.Dates.Values()["ds"] != "2026-11-24" {
 		t.Fatalf("scheduled run %s stands for %+v, want 2026-11-24", wid, res.Dates)
 	}
+	// It keeps its driver for the schedule's successfulRunHistoryLimit; the recording has what it needs.
+	d, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.TerminateWorkflow(ctx, CleanupWorkflowID(d.GetWorkflowExecutionInfo().GetExecution().GetRunId()), "", "history recorded")
 	n := saveHistory(ctx, t, c, wid, "", "sparkjob-scheduled.json")
 	t.Logf("sparkjob-scheduled.json: logical date %s, %d events", res.Dates.LogicalDate, n)
 }
@@ -377,6 +383,7 @@ func startWorker(t *testing.T, c client.Client, fetch, create, supervise, cleanu
 	real := &activities.Activities{}
 	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
 	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
+	w.RegisterActivityWithOptions((&activities.Activities{Temporal: c}).PruneRuns, activity.RegisterOptions{Name: "PruneRuns"})
 	for name, fn := range map[string]any{"FetchDependencies": fetch, "CreateResources": create, "Supervise": supervise, "Cleanup": cleanup} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -107,9 +107,10 @@ func PlanSchedule(s *job.Scheduled, unknown field.ErrorList, taskQueue string) (
 		PauseOnFailure: settings.pauseOnFailure,
 		Paused:         s.Spec.Suspend != nil && *s.Spec.Suspend,
 		Action: &client.ScheduleWorkflowAction{
-			ID:        id,
-			Workflow:  WorkflowName,
-			Args:      []any{*spec, Carry{Schedule: &ScheduleRef{ID: id, Cron: s.Spec.Schedule, TimeZone: s.Spec.TimeZone}}},
+			ID:       id,
+			Workflow: WorkflowName,
+			Args: []any{*spec, Carry{Schedule: &ScheduleRef{ID: id, Cron: s.Spec.Schedule, TimeZone: s.Spec.TimeZone,
+				SuccessfulRunHistoryLimit: s.Spec.SuccessfulRunHistoryLimit, FailedRunHistoryLimit: s.Spec.FailedRunHistoryLimit}}},
 			TaskQueue: taskQueue,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				SearchAttrJobName.ValueSet(spec.Name),
@@ -120,6 +121,7 @@ func PlanSchedule(s *job.Scheduled, unknown field.ErrorList, taskQueue string) (
 		},
 		Memo: map[string]any{"kindling": ScheduleMemo{Namespace: s.Namespace, Name: s.Name}},
 	}
+	opts.Note = fmt.Sprintf("Spark job %s/%s, %q in %s, from a ScheduledSparkApplication (kindling schedule apply)", s.Namespace, s.Name, s.Spec.Schedule, cron.TimeZone)
 	if opts.Paused {
 		opts.Note = "suspended: spec.suspend is true"
 	}

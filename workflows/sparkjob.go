@@ -92,6 +92,16 @@ const versionContinueAsNew = "continue-as-new"
 // as KindlingLogicalDate.
 const versionLogicalDates = "logical-dates"
 
+// versionHistoryLimits marks runs that, started by a schedule, keep their objects for the
+// schedule's run history limits and release older runs' objects beyond them.
+const versionHistoryLimits = "run-history-limits"
+
+// pruneOptions: PruneRuns lists and cancels a few workflows.
+var pruneOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+}
+
 // Options of runs from versionRunIdentity on.
 var (
 	// A cancel waits for Create to finish, so Cleanup never runs while a driver is still
@@ -297,14 +307,25 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	}
 
 	// The last attempt's objects: at once on cancel or without a TTL, else after the TTL by a
-	// child workflow that outlives this one, so the result does not wait for it.
+	// child workflow that outlives this one, so the result does not wait for it. A scheduled
+	// run keeps them for its schedule's run history limit instead.
+	limited := state != StateCancelled && j.carry.Schedule != nil &&
+		workflow.GetVersion(ctx, versionHistoryLimits, workflow.DefaultVersion, 1) >= 1
+	kept := false
 	if last != nil && last.created {
-		ttl := ttlFor(j.spec, state)
-		if state == StateCancelled || ttl == 0 || !j.cleanupLater(ctx, last, ttl) {
+		ttl, why := ttlFor(j.spec, state), "timeToLiveSeconds"
+		if limited {
+			ttl, why = j.historyKeep(state)
+		}
+		kept = state != StateCancelled && ttl > 0 && j.cleanupLater(ctx, last, ttl, why)
+		if !kept {
 			j.status.Stage = StageCleaningUp
 			j.show(ctx)
 			j.cleanup(ctx, last)
 		}
+	}
+	if limited {
+		j.prune(ctx, state, kept)
 	}
 	return j.finish(ctx, state, reason)
 }
@@ -471,14 +492,14 @@ func (j *jobRun) cleanup(ctx workflow.Context, at *attempt) {
 
 // cleanupLater starts CleanupAfter for the attempt and returns once the child has started, so
 // the result does not wait for the TTL. False: it could not start; clean up now instead.
-func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration) bool {
+func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration, why string) bool {
 	opts := workflow.ChildWorkflowOptions{
 		WorkflowID:        CleanupWorkflowID(workflow.GetInfo(ctx).WorkflowExecution.RunID),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	}
 	if j.version >= 1 {
 		// In the UI's list this row is a timer, not a running job: say so.
-		opts.StaticSummary = fmt.Sprintf("keeps %s's objects for %s (timeToLiveSeconds), then deletes them", j.wfID, ttl)
+		opts.StaticSummary = fmt.Sprintf("keeps %s's objects for %s (%s), then deletes them", j.wfID, ttl, why)
 	}
 	cctx := workflow.WithChildOptions(ctx, opts)
 	child := workflow.ExecuteChildWorkflow(cctx, CleanupAfterWorkflowName, CleanupAfterInput{Delay: ttl, Cleanup: j.cleanupInput(at)})
@@ -489,6 +510,42 @@ func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Durati
 	}
 	j.status.LastReason = fmt.Sprintf("objects kept for %s, then deleted by %s", ttl, we.ID)
 	return true
+}
+
+// historyKeep is how long a scheduled run's objects stay: none when its schedule keeps no run
+// of its outcome, else its timeToLiveSeconds or ScheduledRunKeep, whichever the spec says;
+// a newer run of the same outcome releases them sooner (prune).
+func (j *jobRun) historyKeep(state string) (time.Duration, string) {
+	limit := "successfulRunHistoryLimit"
+	if state != StateCompleted {
+		limit = "failedRunHistoryLimit"
+	}
+	if j.carry.Schedule.historyLimit(state) == 0 {
+		return 0, limit
+	}
+	if t := j.spec.TimeToLiveSeconds; t != nil {
+		return ttlFor(j.spec, state), "timeToLiveSeconds, " + limit
+	}
+	return ScheduledRunKeep, limit
+}
+
+// prune releases the objects of the schedule's older runs of this outcome beyond its limit.
+// A failure to prune is logged: it costs a driver pod kept longer, never the job.
+func (j *jobRun) prune(ctx workflow.Context, state string, kept bool) {
+	keep := j.carry.Schedule.historyLimit(state)
+	if kept {
+		keep-- // this run is one of them
+	}
+	status := enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	if state != StateCompleted {
+		status = enumspb.WORKFLOW_EXECUTION_STATUS_FAILED
+	}
+	in := activities.PruneInput{ScheduleID: j.carry.Schedule.ID, Status: status, Keep: max(keep, 0),
+		ExceptRunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	var out activities.PruneOutput
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pruneOptions), a.PruneRuns, in).Get(ctx, &out); err != nil {
+		workflow.GetLogger(ctx).Warn("run history limit not applied", "error", err)
+	}
 }
 
 // finish records the job's end and returns what SparkJob returns.
