@@ -247,6 +247,28 @@ func TestScheduleKeepsItsLastSuccessfulDriver(t *testing.T) {
 	}
 }
 
+// A backfill of a schedule with jitter still starts each date (a jittered run fires up to the
+// jitter after its nominal time), and --max-active 2 paces three dates from the CLI.
+func TestBackfillWithJitterAndMaxActive(t *testing.T) {
+	t.Parallel()
+	path, id := scheduledJob(t, "e2e-jitter", "30 4 * * *", "Forbid", map[string]string{workflows.AnnotationJitter: "10m"}, testJob(t, nil))
+	mustKindling(t, "schedule", "apply", "-f", path, "--task-queue", stack.taskQueue)
+	from := time.Now().UTC().AddDate(0, 0, -8).Format(time.DateOnly)
+	to := time.Now().UTC().AddDate(0, 0, -6).Format(time.DateOnly)
+	out := mustKindling(t, "schedule", "backfill", id, "--from", from, "--to", to, "--max-active", "2")
+	if !strings.Contains(out, "started 3 run(s)") {
+		t.Fatalf("backfill said %q", out)
+	}
+	waitFor(t, 3*time.Minute, "three runs to complete", func() bool {
+		return countState(scheduleRuns(t, id), workflows.StateCompleted) == 3
+	})
+	for _, r := range scheduleRuns(t, id) {
+		if r.Nominal.Hour() != 4 || r.Nominal.Minute() != 30 {
+			t.Errorf("run %s has nominal time %s; jitter must not move it", r.WorkflowID, r.Nominal)
+		}
+	}
+}
+
 // While a run still runs, Forbid skips the next fire time.
 func TestScheduleSkipsWhileARunRuns(t *testing.T) {
 	t.Parallel()

@@ -392,14 +392,18 @@ func describeText(w io.Writer, v scheduleView, opts *temporalOptions) error {
 	if v.Paused {
 		state = "PAUSED"
 	}
-	if v.Note != "" {
-		state += " (" + v.Note + ")"
-	}
 	fmt.Fprintf(w, "State         %s\n", state)
+	if v.Note != "" {
+		fmt.Fprintf(w, "Note          %s\n", v.Note)
+	}
 	fmt.Fprintf(w, "Runs          %d started (on time or triggered), %d skipped (the last still running), %d missed (late beyond catch-up)\n",
 		v.Runs, v.SkippedOverlap, v.MissedCatchup)
 	if len(v.Next) > 0 {
-		fmt.Fprintln(w, "Next runs")
+		if v.Jitter != "" {
+			fmt.Fprintln(w, "Next runs (their jitter included)")
+		} else {
+			fmt.Fprintln(w, "Next runs")
+		}
 		printTimes(w, v.Next, v.location)
 	}
 	if len(v.Recent) > 0 {
