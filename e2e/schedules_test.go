@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/google/uuid"
+
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/job/jobtest"
 	"github.com/kindling-dev/kindling/workflows"
@@ -49,9 +51,11 @@ func mustKindling(t *testing.T, args ...string) string {
 }
 
 // scheduledJob writes a ScheduledSparkApplication around the test job and returns its path
-// and schedule ID; the schedule is deleted when the test ends.
-func scheduledJob(t *testing.T, name, schedule, policy string, annotations map[string]string, spec job.JobSpec) (string, string) {
+// and schedule ID; the schedule is deleted when the test ends. The name gets a random
+// suffix: runs of an earlier test run on the same stack must not count as this one's.
+func scheduledJob(t *testing.T, name, schedule, policy string, annotations map[string]string, spec job.JobSpec, extra ...map[string]any) (string, string) {
 	t.Helper()
+	name += "-" + uuid.NewString()[:6]
 	doc := map[string]any{
 		"apiVersion": "sparkoperator.k8s.io/v1beta2",
 		"kind":       "ScheduledSparkApplication",
@@ -60,6 +64,11 @@ func scheduledJob(t *testing.T, name, schedule, policy string, annotations map[s
 			"schedule": schedule, "timeZone": "UTC", "concurrencyPolicy": policy,
 			"template": spec.SparkApplicationSpec,
 		},
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			doc["spec"].(map[string]any)[k] = v
+		}
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -163,7 +172,8 @@ func TestScheduleBackfillRunsEachDateOnce(t *testing.T) {
 		s.Arguments = []string{"--date={{ ds }}", "--until={{ data_interval_end }}"}
 		s.TimeToLiveSeconds = &ttl
 	})
-	path, id := scheduledJob(t, "e2e-backfill", "0 2 * * *", "Forbid", nil, spec)
+	// Keep every run's driver, to read its arguments.
+	path, id := scheduledJob(t, "e2e-backfill", "0 2 * * *", "Forbid", nil, spec, map[string]any{"successfulRunHistoryLimit": 5})
 	mustKindling(t, "schedule", "apply", "-f", path, "--task-queue", stack.taskQueue)
 
 	day := time.Now().UTC().AddDate(0, 0, -6).Truncate(24 * time.Hour)
