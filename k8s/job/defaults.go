@@ -70,3 +70,28 @@ func (s *JobSpec) SparkMajorVersion() int {
 
 // NewestSparkMajor is the Spark whose behaviour a job without sparkVersion gets.
 const NewestSparkMajor = 4
+
+// SparkVersionBefore tells whether the job's sparkVersion is older than major.minor.patch; a
+// job without one runs the newest Spark, which is older than nothing.
+func (s *JobSpec) SparkVersionBefore(major, minor, patch int) bool {
+	parts := strings.SplitN(strings.TrimPrefix(s.SparkVersion, "v"), ".", 3)
+	var v [3]int
+	for i, p := range parts {
+		p, _, _ = strings.Cut(p, "-") // 3.5.1-SNAPSHOT
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return false
+		}
+		v[i] = n
+	}
+	if s.SparkVersion == "" {
+		return false
+	}
+	want := [3]int{major, minor, patch}
+	for i := range v {
+		if v[i] != want[i] {
+			return v[i] < want[i]
+		}
+	}
+	return false
+}

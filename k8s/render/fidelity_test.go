@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 
@@ -428,4 +429,93 @@ func TestNoAllocationBatchSizeIsWritten(t *testing.T) {
 	if got := readProperties(t, mustRender(t, spec).ConfigMap.Data[SparkPropertiesFile])["spark.kubernetes.allocation.batch.size"]; got != "3" {
 		t.Errorf("the user's batch size became %q", got)
 	}
+}
+
+// MountVolumesFeatureStep.constructVolumes (Spark 3.5 and 4.0) builds an NFS source with
+// readOnly unset, a claim whose readOnly is its mount's, and (before 4.0) a hostPath without a
+// type: volumes with such flags reach the executors whole, through their pod template, not
+// through spark.kubernetes.executor.volumes.* where the flag would be lost.
+func TestExecutorVolumesKeepFlagsSparksConfCannotCarry(t *testing.T) {
+	socket := corev1.HostPathSocket
+	spec := minimalSpec()
+	spec.SparkVersion = "3.5.3"
+	spec.Volumes = []corev1.Volume{
+		{Name: "shared", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.local", Path: "/data", ReadOnly: true}}},
+		{Name: "ref", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "ref-data", ReadOnly: true}}},
+		{Name: "sock", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/run/x.sock", Type: &socket}}},
+		{Name: "scratch", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "scratch"}}},
+	}
+	mounts := []corev1.VolumeMount{{Name: "shared", MountPath: "/data"}, {Name: "ref", MountPath: "/ref"}, {Name: "sock", MountPath: "/run/x.sock"}, {Name: "scratch", MountPath: "/scratch"}}
+	spec.Executor.VolumeMounts = mounts
+	spec.Driver.VolumeMounts = mounts
+	r := mustRender(t, spec)
+	props := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])
+	for _, name := range []string{"shared", "ref", "sock"} {
+		for k := range props {
+			if strings.Contains(k, ".volumes.") && strings.Contains(k, "."+name+".") {
+				t.Errorf("volume %s went through %s, where Spark drops its flag", name, k)
+			}
+		}
+	}
+	if props["spark.kubernetes.executor.volumes.persistentVolumeClaim.scratch.options.claimName"] != "scratch" {
+		t.Errorf("a claim Spark's keys express whole does not go through them: %v", props)
+	}
+	for _, pod := range []*corev1.Pod{r.DriverPod, executorTemplate(t, r)} {
+		got := map[string]corev1.Volume{}
+		for _, v := range pod.Spec.Volumes {
+			got[v.Name] = v
+		}
+		if v := got["shared"]; v.NFS == nil || !v.NFS.ReadOnly {
+			t.Errorf("%s: NFS volume %+v lost readOnly", pod.Name, v)
+		}
+		if v := got["ref"]; v.PersistentVolumeClaim == nil || !v.PersistentVolumeClaim.ReadOnly {
+			t.Errorf("%s: claim %+v lost readOnly", pod.Name, v)
+		}
+		if v := got["sock"]; v.HostPath == nil || v.HostPath.Type == nil || *v.HostPath.Type != socket {
+			t.Errorf("%s: hostPath %+v lost its type", pod.Name, v)
+		}
+	}
+}
+
+// MountVolumesFeatureStep's on-demand claims are ReadWriteOncePod since Spark 3.4.3 and 3.5.2
+// (Config.scala: spark.kubernetes.legacy.useReadWriteOnceAccessMode, version 3.4.3, goes back
+// to ReadWriteOnce); before, ReadWriteOnce.
+func TestOnDemandClaimAccessModeFollowsTheSparkVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version, legacy string
+		want            corev1.PersistentVolumeAccessMode
+	}{
+		{"4.0.1", "", corev1.ReadWriteOncePod},
+		{"", "", corev1.ReadWriteOncePod},
+		{"3.5.2", "", corev1.ReadWriteOncePod},
+		{"3.5.1", "", corev1.ReadWriteOnce},
+		{"3.4.3", "", corev1.ReadWriteOncePod},
+		{"3.4.2", "", corev1.ReadWriteOnce},
+		{"3.3.4", "", corev1.ReadWriteOnce},
+		{"4.0.1", "true", corev1.ReadWriteOnce},
+	} {
+		spec := minimalSpec()
+		spec.SparkVersion = tc.version
+		spec.SparkConf = map[string]string{
+			"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path":           "/data",
+			"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName":    "OnDemand",
+			"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit":    "10Gi",
+			"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.storageClass": "standard",
+		}
+		if tc.legacy != "" {
+			spec.SparkConf["spark.kubernetes.legacy.useReadWriteOnceAccessMode"] = tc.legacy
+		}
+		r := mustRender(t, spec)
+		if len(r.Extra) != 1 {
+			t.Fatalf("%s: %d extra objects, want the claim", tc.version, len(r.Extra))
+		}
+		modes, _, _ := unstructuredStrings(r.Extra[0].Object, "spec", "accessModes")
+		if len(modes) != 1 || modes[0] != string(tc.want) {
+			t.Errorf("sparkVersion %q legacy %q: access modes %v, want %s", tc.version, tc.legacy, modes, tc.want)
+		}
+	}
+}
+
+func unstructuredStrings(obj map[string]any, fields ...string) ([]string, bool, error) {
+	return unstructured.NestedStringSlice(obj, fields...)
 }

@@ -28,7 +28,7 @@ var volumes = feature{
 	validate: validateVolumes,
 	conf: func(b *build) {
 		for _, role := range []string{job.SparkRoleDriver, job.SparkRoleExecutor} {
-			vc, _ := splitVolumeMounts(b.spec.Volumes, b.pod(role).VolumeMounts, role)
+			vc, _ := splitVolumeMounts(b.spec.Volumes, b.pod(role).VolumeMounts, role, b.spec.SparkMajorVersion())
 			maps.Copy(b.conf, vc)
 		}
 	},
@@ -171,7 +171,7 @@ func volumesStep(role string) func(*build, *corev1.Pod) error {
 // with their spec.volumes, as the operator's webhook does.
 func specVolumeMountsStep(role string) func(*build, *corev1.Pod) error {
 	return func(b *build, pod *corev1.Pod) error {
-		_, rest := splitVolumeMounts(b.spec.Volumes, b.pod(role).VolumeMounts, role)
+		_, rest := splitVolumeMounts(b.spec.Volumes, b.pod(role).VolumeMounts, role, b.spec.SparkMajorVersion())
 		if len(rest) == 0 {
 			return nil
 		}
@@ -212,8 +212,9 @@ func sparkVolumeType(v corev1.Volume) string {
 // spark-local-dir-* volumes this way and has its webhook add the rest; without a webhook, an
 // executor gets a volume either from spark.properties or from the pod template, never both.
 // A volume mounted twice, or mounted with a field Spark's keys lack (mountPropagation,
-// subPathExpr, recursiveReadOnly), stays whole in the pod.
-func splitVolumeMounts(volumes []corev1.Volume, mounts []corev1.VolumeMount, role string) (conf map[string]string, rest []corev1.VolumeMount) {
+// subPathExpr, recursiveReadOnly), or a volume with a flag Spark's MountVolumesFeatureStep
+// would drop (lostInConf), stays whole in the pod, and so in the executors' template.
+func splitVolumeMounts(volumes []corev1.Volume, mounts []corev1.VolumeMount, role string, sparkMajor int) (conf map[string]string, rest []corev1.VolumeMount) {
 	declared := map[string]corev1.Volume{}
 	for _, v := range volumes {
 		declared[v.Name] = v
@@ -226,7 +227,8 @@ func splitVolumeMounts(volumes []corev1.Volume, mounts []corev1.VolumeMount, rol
 	for _, m := range mounts {
 		v, ok := declared[m.Name]
 		kind := sparkVolumeType(v)
-		if !ok || kind == "" || uses[m.Name] > 1 || m.MountPropagation != nil || m.SubPathExpr != "" || m.RecursiveReadOnly != nil || strings.Contains(m.Name, ".") {
+		if !ok || kind == "" || uses[m.Name] > 1 || m.MountPropagation != nil || m.SubPathExpr != "" || m.RecursiveReadOnly != nil || strings.Contains(m.Name, ".") ||
+			lostInConf(v, m, sparkMajor) {
 			rest = append(rest, m)
 			continue
 		}
@@ -255,17 +257,27 @@ func splitVolumeMounts(volumes []corev1.Volume, mounts []corev1.VolumeMount, rol
 		case "nfs":
 			set("options.server", v.NFS.Server)
 			set("options.path", v.NFS.Path)
-			if v.NFS.ReadOnly {
-				set("options.readOnly", "true")
-			}
 		case "persistentVolumeClaim":
 			set("options.claimName", v.PersistentVolumeClaim.ClaimName)
-			if v.PersistentVolumeClaim.ReadOnly {
-				set("options.readOnly", "true")
-			}
 		}
 	}
 	return conf, rest
+}
+
+// lostInConf tells whether Spark's MountVolumesFeatureStep, building v from its volume keys,
+// would lose a flag of it (Spark 3.5.x and 4.0.x, MountVolumesFeatureStep.constructVolumes):
+// an NFS source is always built with readOnly unset, a claim's readOnly is the mount's, and
+// before 4.0 a hostPath has no type.
+func lostInConf(v corev1.Volume, m corev1.VolumeMount, sparkMajor int) bool {
+	switch {
+	case v.NFS != nil:
+		return v.NFS.ReadOnly
+	case v.PersistentVolumeClaim != nil:
+		return v.PersistentVolumeClaim.ReadOnly && !m.ReadOnly
+	case v.HostPath != nil:
+		return v.HostPath.Type != nil && *v.HostPath.Type != "" && sparkMajor < 4
+	}
+	return false
 }
 
 func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.VolumeSource, error) {
@@ -273,12 +285,12 @@ func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.Vo
 	switch v.kind {
 	case "hostPath":
 		src := &corev1.HostPathVolumeSource{Path: o["path"]}
-		if t := o["type"]; t != "" {
+		if t := o["type"]; t != "" && b.spec.SparkMajorVersion() >= 4 { // Spark 3.x has no hostPath type
 			src.Type = ptr.To(corev1.HostPathType(t))
 		}
 		return corev1.VolumeSource{HostPath: src}, nil
 	case "nfs":
-		return corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: o["server"], Path: o["path"], ReadOnly: o["readOnly"] == "true"}}, nil
+		return corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: o["server"], Path: o["path"]}}, nil
 	case "emptyDir":
 		e := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMedium(o["medium"])}
 		if s := o["sizeLimit"]; s != "" {
@@ -298,9 +310,22 @@ func (b *build) confVolumeSource(v confVolume, podName string, i int) (corev1.Vo
 				return corev1.VolumeSource{}, err
 			}
 		}
-		return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: o["readOnly"] == "true"}}, nil
+		// Spark makes the claim read-only when its mount is.
+		return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: v.readOnly}}, nil
 	}
 	return corev1.VolumeSource{}, fmt.Errorf("volume %s: unknown type %q", v.name, v.kind)
+}
+
+// onDemandAccessMode is MountVolumesFeatureStep's: ReadWriteOncePod since Spark 3.4.3 and
+// 3.5.2 (which added spark.kubernetes.legacy.useReadWriteOnceAccessMode to go back),
+// ReadWriteOnce before.
+func onDemandAccessMode(s *job.JobSpec) corev1.PersistentVolumeAccessMode {
+	legacy := s.SparkConf["spark.kubernetes.legacy.useReadWriteOnceAccessMode"] == "true"
+	old := s.SparkVersionBefore(3, 4, 3) || (!s.SparkVersionBefore(3, 5, 0) && s.SparkVersionBefore(3, 5, 2))
+	if legacy || old {
+		return corev1.ReadWriteOnce
+	}
+	return corev1.ReadWriteOncePod
 }
 
 // onDemandClaim adds the PVC Spark creates for claimName=OnDemand.
@@ -314,7 +339,7 @@ func (b *build) onDemandClaim(name string, v confVolume) error {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: b.spec.Namespace},
 		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
+			AccessModes: []corev1.PersistentVolumeAccessMode{onDemandAccessMode(b.spec)},
 			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: canonical(size)}},
 		},
 	}
