@@ -519,3 +519,29 @@ func TestOnDemandClaimAccessModeFollowsTheSparkVersion(t *testing.T) {
 func unstructuredStrings(obj map[string]any, fields ...string) ([]string, bool, error) {
 	return unstructured.NestedStringSlice(obj, fields...)
 }
+
+// KerberosConfDriverFeatureStep: needKeytabUpload = keytab.exists(!Utils.isLocalUri(_)); a
+// local: keytab (in the image, or mounted from a Secret) is neither uploaded nor mounted, and
+// spark.kerberos.keytab and .principal reach the driver as given. Executors get nothing.
+func TestLocalKeytabPassesToTheDriver(t *testing.T) {
+	spec := minimalSpec()
+	spec.Driver.Secrets = []job.SecretInfo{{Name: "user-keytab", Path: "/mnt/keytab", Type: "Generic"}}
+	spec.SparkConf = map[string]string{
+		"spark.kerberos.keytab":                        "local:///mnt/keytab/user.keytab",
+		"spark.kerberos.principal":                     "etl@EXAMPLE.COM",
+		"spark.kubernetes.kerberos.krb5.configMapName": "krb5",
+	}
+	r := mustRender(t, spec)
+	props := readProperties(t, r.ConfigMap.Data[SparkPropertiesFile])
+	if props["spark.kerberos.keytab"] != "local:///mnt/keytab/user.keytab" || props["spark.kerberos.principal"] != "etl@EXAMPLE.COM" {
+		t.Errorf("keytab %q principal %q, want them as given", props["spark.kerberos.keytab"], props["spark.kerberos.principal"])
+	}
+	if len(r.Extra) != 0 {
+		t.Errorf("a local keytab made %d objects; Spark uploads nothing for it", len(r.Extra))
+	}
+	for _, v := range executorTemplate(t, r).Spec.Volumes {
+		if v.Name == krb5Volume || v.Name == "kerberos-keytab" {
+			t.Errorf("executors got the Kerberos volume %s; Spark gives them none", v.Name)
+		}
+	}
+}

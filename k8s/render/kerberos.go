@@ -2,6 +2,7 @@ package render
 
 import (
 	"path"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -17,18 +18,40 @@ const (
 )
 
 // kerberos is KerberosConfDriverFeatureStep for what needs no upload from the submitting
-// machine: a krb5.conf ConfigMap and an existing delegation-token Secret.
+// machine: a keytab already in the driver (local://, in the image or mounted from a Secret
+// with spec.driver.secrets), a krb5.conf ConfigMap and an existing delegation-token Secret.
+// Only names and paths enter the job's history, never a keytab's bytes.
 var kerberos = feature{
-	name: "kerberos",
-	validate: func(s *job.JobSpec) field.ErrorList {
-		return refuseOwned(s.SparkConf, map[string]string{
-			// spark-submit uploads the keytab from the submitting machine into a Secret; Kindling
-			// submits from a worker that has no such file, so the setting would be silently lost.
-			"spark.kerberos.keytab": "is not supported: Kindling cannot upload a keytab from the submitting machine; " +
-				"give the driver a delegation token with spark.kubernetes.kerberos.tokenSecret.name and .itemKey, or mount the keytab with spec.driver.secrets",
-		})
-	},
-	driver: kerberosStep,
+	name:     "kerberos",
+	validate: validateKerberos,
+	driver:   kerberosStep,
+}
+
+// validateKerberos is KerberosConfDriverFeatureStep's checks, plus what Kindling cannot do:
+// upload a file from the submitting machine.
+func validateKerberos(s *job.JobSpec) field.ErrorList {
+	c := s.SparkConf
+	var errs field.ErrorList
+	at := func(k string) *field.Path { return job.SparkConfPath.Key(k) }
+	keytab, principal := c["spark.kerberos.keytab"], c["spark.kerberos.principal"]
+	switch {
+	case keytab != "" && !strings.HasPrefix(keytab, "local:"):
+		// spark-submit uploads such a keytab into a Secret; the worker has no such file.
+		errs = append(errs, job.Invalid(at("spark.kerberos.keytab"), "%q is a file on the submitting machine, which Kindling cannot upload: "+
+			"put the keytab in a Secret, mount it with spec.driver.secrets (e.g. path /mnt/keytab) and give local:///mnt/keytab/<file>; "+
+			"or bake it into the image as local:///path; or give the driver delegation tokens with spark.kubernetes.kerberos.tokenSecret.name and .itemKey", keytab))
+	case (keytab == "") != (principal == ""):
+		// KerberosConfDriverFeatureStep: "If a Kerberos principal is specified you must also specify a Kerberos keytab" and the reverse.
+		errs = append(errs, job.Invalid(at("spark.kerberos.principal"), "spark.kerberos.principal and spark.kerberos.keytab go together: set both or neither"))
+	}
+	if c["spark.kubernetes.kerberos.krb5.path"] != "" {
+		errs = append(errs, job.Invalid(at("spark.kubernetes.kerberos.krb5.path"), "is a file on the submitting machine, which Kindling cannot upload: "+
+			"put krb5.conf in a ConfigMap (kubectl create configmap krb5 --from-file=krb5.conf) and give spark.kubernetes.kerberos.krb5.configMapName"))
+	}
+	if (c["spark.kubernetes.kerberos.tokenSecret.name"] == "") != (c["spark.kubernetes.kerberos.tokenSecret.itemKey"] == "") {
+		errs = append(errs, job.Invalid(at("spark.kubernetes.kerberos.tokenSecret.name"), "spark.kubernetes.kerberos.tokenSecret.name and .itemKey go together: set both or neither"))
+	}
+	return errs
 }
 
 // kerberosStep is KerberosConfDriverFeatureStep for what needs no upload: a krb5.conf

@@ -51,7 +51,13 @@ func TestValidateRules(t *testing.T) {
 			"spec.sparkConf[spark.kubernetes.executor.label.spark-exec-id]", "Custom executor labels cannot contain spark-exec-id as it is reserved for Spark."},
 		{"keytab", func(s *job.JobSpec) {
 			s.SparkConf = map[string]string{"spark.kerberos.keytab": "/etc/user.keytab", "spark.kerberos.principal": "user@EXAMPLE.COM"}
-		}, "spec.sparkConf[spark.kerberos.keytab]", "is not supported: Kindling cannot upload a keytab"},
+		}, "spec.sparkConf[spark.kerberos.keytab]", `"/etc/user.keytab" is a file on the submitting machine, which Kindling cannot upload: put the keytab in a Secret`},
+		{"keytab without principal", func(s *job.JobSpec) {
+			s.SparkConf = map[string]string{"spark.kerberos.keytab": "local:///etc/user.keytab"}
+		}, "spec.sparkConf[spark.kerberos.principal]", "set both or neither"},
+		{"krb5 path", func(s *job.JobSpec) {
+			s.SparkConf = map[string]string{"spark.kubernetes.kerberos.krb5.path": "/etc/krb5.conf"}
+		}, "spec.sparkConf[spark.kubernetes.kerberos.krb5.path]", "give spark.kubernetes.kerberos.krb5.configMapName"},
 		{"bind address", func(s *job.JobSpec) { s.SparkConf = map[string]string{"spark.driver.bindAddress": "0.0.0.0"} }, "spec.sparkConf[spark.driver.bindAddress]",
 			"spark.driver.bindAddress is not supported in Kubernetes mode, as the driver's bind address is managed and set to the driver pod's IP address."},
 		{"duplicate mount path", func(s *job.JobSpec) {
