@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/pipeline"
 	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/k8s/schedule"
 )
@@ -80,4 +82,29 @@ func ResolveDates(in DatesInput, templated bool) (*job.Dates, error) {
 		return &job.Dates{LogicalDate: t, DataIntervalStart: t, DataIntervalEnd: t}, nil
 	}
 	return nil, nil
+}
+
+// ValidatePipeline checks a pipeline (pipeline.Check with every task's job rules): a bad one
+// is a non-retryable ErrInvalidSpec listing every problem, before any task starts.
+func (a *Activities) ValidatePipeline(_ context.Context, s pipeline.Spec) error {
+	errs := pipeline.Check(&s, render.Problems)
+	if a.WatchNamespace != "" {
+		for i, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
+			if t.Job.Namespace != a.WatchNamespace {
+				errs = append(errs, job.Invalid(field.NewPath("spec", "tasks").Index(i).Child("application", "metadata", "namespace"),
+					"the job runs in namespace %s, but this worker supervises only namespace %s (--watch-namespace)", t.Job.Namespace, a.WatchNamespace))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return temporal.NewNonRetryableApplicationError(job.Errors(errs).Error(), ErrInvalidSpec, nil)
+	}
+	return nil
+}
+
+func optional(t *pipeline.Task) []pipeline.Task {
+	if t == nil {
+		return nil
+	}
+	return []pipeline.Task{*t}
 }

@@ -30,6 +30,8 @@ search_attributes=(
 	KindlingNamespace=Keyword
 	KindlingAttempt=Int
 	KindlingLogicalDate=Datetime
+	KindlingPipeline=Keyword
+	KindlingTask=Keyword
 )
 
 say() { printf '[dev] %s\n' "$*" >&2; }
@@ -101,6 +103,8 @@ up_temporal() {
 	say "starting temporal on 127.0.0.1:$tport (UI :$uiport, history in $state/temporal.db)"
 	start_bg temporal "$TEMPORAL" "${args[@]}"
 	wait_for 60 "temporal" "$TEMPORAL" operator cluster health --address "127.0.0.1:$tport"
+	# A history kept from an older stack keeps its registrations; add what it lacks.
+	ensure_search_attributes
 }
 
 # ensure_search_attributes registers those a server started by an older stack lacks.

@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 		newCancelCmd(opts),
 		newSweepCmd(opts),
 		newScheduleCmd(opts),
+		newPipelineCmd(opts),
 		newListCmd(opts),
 		newRenderCmd(),
 	)

@@ -76,6 +76,8 @@ var SearchAttributes = map[string]string{
 	"KindlingNamespace":   "Keyword",
 	"KindlingAttempt":     "Int",
 	"KindlingLogicalDate": "Datetime",
+	"KindlingPipeline":    "Keyword",
+	"KindlingTask":        "Keyword",
 }
 
 // Policy numbers.
@@ -256,4 +258,5 @@ func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(SparkJob, workflow.RegisterOptions{Name: WorkflowName})
 	r.RegisterWorkflowWithOptions(CleanupAfter, workflow.RegisterOptions{Name: CleanupAfterWorkflowName})
 	r.RegisterWorkflowWithOptions(Sweep, workflow.RegisterOptions{Name: SweepWorkflowName})
+	r.RegisterWorkflowWithOptions(Pipeline, workflow.RegisterOptions{Name: PipelineWorkflowName})
 }

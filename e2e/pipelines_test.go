@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/workflows"
+)
+
+// pipelineFile writes a SparkPipeline whose tasks run the test job with the given driver
+// annotations, and returns its path.
+func pipelineFile(t *testing.T, name string, parallelism int, tasks []map[string]any, onExit map[string]any) string {
+	t.Helper()
+	dir := t.TempDir()
+	var out []map[string]any
+	for _, task := range tasks {
+		ann, _ := task["annotations"].(map[string]string)
+		spec := testJob(t, ann)
+		manifest := map[string]any{
+			"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
+			"metadata": map[string]any{"name": name + "-" + task["name"].(string), "namespace": ns},
+			"spec":     spec.SparkApplicationSpec,
+		}
+		b, err := yaml.Marshal(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := task["name"].(string) + ".yaml"
+		if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		entry := map[string]any{"name": task["name"], "application": map[string]any{"file": file}}
+		if deps, ok := task["dependencies"]; ok {
+			entry["dependencies"] = deps
+		}
+		out = append(out, entry)
+	}
+	doc := map[string]any{
+		"apiVersion": "kindling.dev/v1alpha1", "kind": "SparkPipeline",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec":     map[string]any{"parallelism": parallelism, "tasks": out},
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func diamondTasks(c map[string]string) []map[string]any {
+	long := map[string]string{"emulator.kindling.dev/duration": "8s"}
+	if c == nil {
+		c = long
+	}
+	return []map[string]any{
+		{"name": "a"},
+		{"name": "b", "dependencies": []string{"a"}, "annotations": long},
+		{"name": "c", "dependencies": []string{"a"}, "annotations": c},
+		{"name": "d", "dependencies": []string{"b", "c"}},
+	}
+}
+
+func pipelineResult(t *testing.T, id string) workflows.PipelineResult {
+	t.Helper()
+	var res workflows.PipelineResult
+	err := stack.temporal.GetWorkflow(context.Background(), id, "").Get(context.Background(), &res)
+	if err != nil {
+		r, ok := workflows.PipelineResultFromError(err)
+		if !ok {
+			t.Fatalf("pipeline %s: %v", id, err)
+		}
+		res = r
+	}
+	return res
+}
+
+// A diamond A→{B,C}→D runs B and C at once with parallelism 2, one after the other with 1.
+func TestPipelineDiamondRunsBranchesInParallel(t *testing.T) {
+	t.Parallel()
+	for _, p := range []int{2, 1} {
+		t.Run(fmt.Sprintf("parallelism-%d", p), func(t *testing.T) {
+			t.Parallel()
+			id := fmt.Sprintf("e2e-diamond-%d-%d", p, time.Now().UnixNano())
+			path := pipelineFile(t, fmt.Sprintf("diamond%d", p), p, diamondTasks(nil), nil)
+			mustKindling(t, "pipeline", "submit", "-f", path, "--id", id, "--task-queue", stack.taskQueue, "--wait")
+			res := pipelineResult(t, id)
+			b, c := res.Tasks["b"], res.Tasks["c"]
+			overlap := b.StartedAt.Before(*c.EndedAt) && c.StartedAt.Before(*b.EndedAt)
+			if overlap != (p == 2) {
+				t.Errorf("parallelism %d: b %s–%s, c %s–%s; overlap %v", p, b.StartedAt, b.EndedAt, c.StartedAt, c.EndedAt, overlap)
+			}
+			if d, c := res.Tasks["d"], res.Tasks["c"]; d.StartedAt.Before(*c.EndedAt) {
+				t.Errorf("d started before c ended")
+			}
+			for _, n := range []string{"a", "b", "c", "d"} {
+				r := res.Tasks[n]
+				if r.State != workflows.TaskSucceeded || r.Job == nil || r.Job.State != workflows.StateCompleted {
+					t.Errorf("task %s: %+v", n, r)
+				}
+				assertNothingLeft(t, r.WorkflowID, *r.Job)
+			}
+		})
+	}
+}
+
+// C failing stops D; B, already running, finishes; the pipeline fails with C's reason, and
+// `pipeline submit --wait` exits 1.
+func TestPipelineFailedTaskStopsItsDownstream(t *testing.T) {
+	t.Parallel()
+	id := fmt.Sprintf("e2e-diamond-fail-%d", time.Now().UnixNano())
+	path := pipelineFile(t, "failing", 2, diamondTasks(map[string]string{"emulator.kindling.dev/exit-code": "3"}), nil)
+	out, code := kindling(t, "pipeline", "submit", "-f", path, "--id", id, "--task-queue", stack.taskQueue, "--wait")
+	if code != 1 || !strings.Contains(out, "task c failed: app failed with exit code 3") {
+		t.Errorf("submit --wait exited %d; want 1 and c's reason", code)
+	}
+	res := pipelineResult(t, id)
+	want := map[string]string{"a": workflows.TaskSucceeded, "b": workflows.TaskSucceeded, "c": workflows.TaskFailed, "d": workflows.TaskSkipped}
+	for n, s := range want {
+		if res.Tasks[n].State != s {
+			t.Errorf("task %s is %s, want %s", n, res.Tasks[n].State, s)
+		}
+	}
+	if res.State != workflows.StateFailed {
+		t.Errorf("pipeline %s, want FAILED", res.State)
+	}
+	d, err := stack.temporal.DescribeWorkflowExecution(context.Background(), id, "")
+	if err != nil || d.GetWorkflowExecutionInfo().GetStatus().String() != "Failed" {
+		t.Errorf("the pipeline's workflow is %v (%v); a failed pipeline must look failed", d.GetWorkflowExecutionInfo().GetStatus(), err)
+	}
+}
+
+// Cancelling a pipeline cancels its running job, whose driver is deleted, and leaves no pod.
+func TestPipelineCancelLeavesNoPod(t *testing.T) {
+	t.Parallel()
+	id := fmt.Sprintf("e2e-pipeline-cancel-%d", time.Now().UnixNano())
+	path := pipelineFile(t, "cancelled", 2, []map[string]any{
+		{"name": "a", "annotations": map[string]string{"emulator.kindling.dev/duration": "10m"}},
+		{"name": "b", "dependencies": []string{"a"}},
+	}, nil)
+	mustKindling(t, "pipeline", "submit", "-f", path, "--id", id, "--task-queue", stack.taskQueue)
+	child := workflows.TaskWorkflowID(id, "a", 1)
+	sel := job.LabelWorkflow + "=" + job.WorkflowLabel(child)
+	waitFor(t, 2*time.Minute, "task a's driver to run", func() bool { return countPods(t, sel+","+job.LabelSparkRole+"=driver") == 1 })
+	mustKindling(t, "pipeline", "cancel", id)
+	res := pipelineResult(t, id)
+	if res.State != workflows.StateCancelled || res.Tasks["a"].State != workflows.TaskCancelled || res.Tasks["b"].State != workflows.TaskSkipped {
+		t.Errorf("after cancel: pipeline %s, a %s, b %s; want CANCELLED, CANCELLED, SKIPPED", res.State, res.Tasks["a"].State, res.Tasks["b"].State)
+	}
+	if n := countPods(t, sel); n != 0 {
+		t.Errorf("%d pods of task a left after the pipeline was cancelled", n)
+	}
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/pipeline"
+	"github.com/kindling-dev/kindling/k8s/render"
+	"github.com/kindling-dev/kindling/workflows"
+)
+
+func newPipelineCmd(opts *temporalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pipeline",
+		Short: "Run a DAG of Spark jobs (a SparkPipeline file)",
+		Long: "pipeline runs a SparkPipeline: tasks, each a Spark job (a SparkApplication manifest), that start " +
+			"once their dependencies succeeded, in parallel up to spec.parallelism. Exit code of submit --wait and " +
+			"status: 0 when the pipeline COMPLETED, 1 otherwise, 2 for invalid input.",
+	}
+	cmd.AddCommand(newPipelineSubmitCmd(opts), newPipelineStatusCmd(opts), newPipelineListCmd(opts), newPipelineCancelCmd(opts))
+	return cmd
+}
+
+func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
+	var file, id, output, taskQueue string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "submit -f FILE",
+		Short: "Check a pipeline (every problem at once) and start it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := pipeline.Read(file)
+			if err != nil {
+				return exitError{code: exitInvalid, err: err}
+			}
+			if err := job.Errors(pipeline.Check(s, render.Problems)); err != nil {
+				return exitError{code: exitInvalid, err: fmt.Errorf("%s: %w", file, err)}
+			}
+			if id == "" {
+				id = s.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
+			}
+			c, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID: id, TaskQueue: taskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				StaticSummary: fmt.Sprintf("pipeline %s in %s · %d tasks", s.Name, s.Namespace, len(s.Tasks)),
+				TypedSearchAttributes: temporal.NewSearchAttributes(
+					workflows.SearchAttrPipeline.ValueSet(id), workflows.SearchAttrJobName.ValueSet(s.Name),
+					workflows.SearchAttrNamespace.ValueSet(s.Namespace), workflows.SearchAttrState.ValueSet(workflows.StateRunning)),
+			}, workflows.PipelineWorkflowName, *s)
+			if err != nil {
+				return fmt.Errorf("start pipeline %s: %w", id, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "pipeline %s started (run %s)\n  %s\n", id, run.GetRunID(), opts.runURL(id, run.GetRunID()))
+			if !wait {
+				fmt.Fprintln(cmd.OutOrStdout(), id)
+				return nil
+			}
+			res, err := followPipeline(ctx, c, run, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return reportPipeline(cmd.OutOrStdout(), res, output)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "SparkPipeline file (YAML)")
+	cmd.Flags().StringVar(&id, "id", "", "workflow ID (default <pipeline name>-<random>)")
+	cmd.Flags().StringVar(&taskQueue, "task-queue", workflows.TaskQueue, "task queue the pipeline and its jobs run on")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the pipeline until it ends; exit 0 only when it COMPLETED")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+// followPipeline prints each task's state as it changes and returns the pipeline's result.
+func followPipeline(ctx context.Context, c client.Client, run client.WorkflowRun, w io.Writer) (workflows.PipelineResult, error) {
+	done := make(chan struct{})
+	var res workflows.PipelineResult
+	var runErr error
+	go func() { defer close(done); runErr = run.Get(ctx, &res) }()
+	last := map[string]string{}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			if runErr != nil {
+				if r, ok := workflows.PipelineResultFromError(runErr); ok {
+					return r, nil
+				}
+				return res, fmt.Errorf("pipeline %s: %w", run.GetID(), unwrapApp(runErr))
+			}
+			return res, nil
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-tick.C:
+			v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryPipeline)
+			var st workflows.PipelineResult
+			if err != nil || v.Get(&st) != nil {
+				continue
+			}
+			for _, name := range st.Order {
+				if s := st.Tasks[name].State; s != last[name] {
+					fmt.Fprintf(w, "%s  task %-20s %s\n", time.Now().Format(time.TimeOnly), name, s)
+					last[name] = s
+				}
+			}
+		}
+	}
+}
+
+func reportPipeline(w io.Writer, res workflows.PipelineResult, output string) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printPipeline(w, res)
+	}
+	if res.State != workflows.StateCompleted {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func printPipeline(w io.Writer, res workflows.PipelineResult) {
+	fmt.Fprint(w, res.State)
+	if res.Reason != "" {
+		fmt.Fprintf(w, ": %s", res.Reason)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TASK\tSTATE\tTRIES\tDURATION\tJOB\tREASON")
+	for _, name := range res.Order {
+		r := res.Tasks[name]
+		dur := "-"
+		if r.StartedAt != nil && r.EndedAt != nil {
+			dur = r.EndedAt.Sub(*r.StartedAt).Round(time.Second).String()
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", name, r.State, r.Tries, dur, orDash(r.WorkflowID), r.Reason)
+	}
+	_ = tw.Flush()
+}
+
+func newPipelineStatusCmd(opts *temporalOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status ID",
+		Short: "Show a pipeline's tasks: state, tries, duration, reason",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			d, err := c.DescribeWorkflowExecution(ctx, args[0], "")
+			if err != nil {
+				return fmt.Errorf("pipeline %s: %w", args[0], err)
+			}
+			var res workflows.PipelineResult
+			if d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				v, err := c.QueryWorkflow(ctx, args[0], "", workflows.QueryPipeline)
+				if err != nil {
+					return fmt.Errorf("query pipeline %s: %w", args[0], err)
+				}
+				if err := v.Get(&res); err != nil {
+					return err
+				}
+				if output == "json" {
+					return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+				}
+				printPipeline(cmd.OutOrStdout(), res)
+				return nil
+			}
+			if err := c.GetWorkflow(ctx, args[0], "").Get(ctx, &res); err != nil {
+				r, ok := workflows.PipelineResultFromError(err)
+				if !ok {
+					return fmt.Errorf("pipeline %s: %w", args[0], unwrapApp(err))
+				}
+				res = r
+			}
+			return reportPipeline(cmd.OutOrStdout(), res, output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func newPipelineListCmd(opts *temporalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List pipelines, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			resp, err := c.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{
+				Query: fmt.Sprintf("WorkflowType = '%s'", workflows.PipelineWorkflowName), PageSize: 50})
+			if err != nil {
+				return fmt.Errorf("list pipelines: %w", err)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPIPELINE\tSTATUS\tSTARTED")
+			for _, e := range resp.GetExecutions() {
+				sa := e.GetSearchAttributes().GetIndexedFields()
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.GetExecution().GetWorkflowId(), str(sa["KindlingJobName"]), e.GetStatus(), e.GetStartTime().AsTime().Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newPipelineCancelCmd(opts *temporalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Cancel a pipeline: its running jobs are cancelled and cleaned up; onExit still runs",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := c.CancelWorkflow(cmd.Context(), args[0], ""); err != nil {
+				return fmt.Errorf("cancel pipeline %s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cancel requested for pipeline %s\n", args[0])
+			return nil
+		},
+	}
+}
