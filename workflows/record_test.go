@@ -21,6 +21,7 @@ import (
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/pipeline"
 	"github.com/kindling-dev/kindling/k8s/schedule"
 )
 
@@ -383,6 +384,7 @@ func startWorker(t *testing.T, c client.Client, fetch, create, supervise, cleanu
 	real := &activities.Activities{}
 	w.RegisterActivityWithOptions(real.Validate, activity.RegisterOptions{Name: "Validate"})
 	w.RegisterActivityWithOptions(real.Render, activity.RegisterOptions{Name: "Render"})
+	w.RegisterActivityWithOptions(real.ValidatePipeline, activity.RegisterOptions{Name: "ValidatePipeline"})
 	w.RegisterActivityWithOptions((&activities.Activities{Temporal: c}).PruneRuns, activity.RegisterOptions{Name: "PruneRuns"})
 	for name, fn := range map[string]any{"FetchDependencies": fetch, "CreateResources": create, "Supervise": supervise, "Cleanup": cleanup} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
@@ -420,4 +422,41 @@ func TestRecordingNeverOverwritesAHistory(t *testing.T) {
 			t.Errorf("the saved %s could be recorded over", f)
 		}
 	}
+}
+
+// TestRecordPipeline records a diamond pipeline whose task c fails, with onExit, for the
+// replay test. It only runs when asked:
+//
+//	KINDLING_RECORD_PIPELINE=1 go test ./workflows -run TestRecordPipeline
+func TestRecordPipeline(t *testing.T) {
+	if os.Getenv("KINDLING_RECORD_PIPELINE") != "1" {
+		t.Skip("set KINDLING_RECORD_PIPELINE=1 to record a pipeline history on a Temporal server")
+	}
+	c := dial(t, "127.0.0.1:7233")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	registerSearchAttributes(ctx, t, c)
+	f := &fakeKube{}
+	queue := startWorker(t, c, f.FetchDependencies, f.CreateResources, f.Supervise, f.Cleanup)
+	task := func(name, outcome string, deps ...string) pipeline.Task {
+		return pipeline.Task{Name: name, Dependencies: deps, Job: recordSpec(outcome)}
+	}
+	exit := task("notify", "success")
+	spec := pipeline.Spec{Name: "record", Namespace: "default", Parallelism: 2,
+		Tasks:  []pipeline.Task{task("a", "success"), task("b", "success", "a"), task("c", "fail", "a"), task("d", "success", "b", "c")},
+		OnExit: &exit}
+	id := fmt.Sprintf("record-pipeline-%d", time.Now().UnixNano())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, PipelineWorkflowName, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run.Get(ctx, nil)
+	res, ok := PipelineResultFromError(err)
+	if !ok || res.State != StateFailed || res.Tasks["d"].State != TaskSkipped || res.Tasks["notify"].State != TaskSucceeded {
+		t.Fatalf("pipeline ended %v with %+v", err, res)
+	}
+	// The failed job keeps its driver for an hour; the recording has what it needs.
+	_ = c.TerminateWorkflow(ctx, CleanupWorkflowID(res.Tasks["c"].RunID), "", "history recorded")
+	n := saveHistory(ctx, t, c, id, run.GetRunID(), "pipeline-diamond.json")
+	t.Logf("pipeline-diamond.json: %s (%s), %d events", res.State, res.Reason, n)
 }
