@@ -84,9 +84,30 @@ func ResolveDates(in DatesInput, templated bool) (*job.Dates, error) {
 	return nil, nil
 }
 
-// ValidatePipeline checks a pipeline (pipeline.Check with every task's job rules): a bad one
+// ValidatePipelineInput is a pipeline and what its run knows of the dates it stands for.
+type ValidatePipelineInput struct {
+	Spec  pipeline.Spec
+	Dates DatesInput `json:",omitzero"`
+}
+
+// ValidatePipelineOutput holds the dates every task of the run stands for, if any.
+type ValidatePipelineOutput struct {
+	Dates *job.Dates `json:",omitempty"`
+}
+
+// ValidatePipeline checks a pipeline (pipeline.Check with every task's job rules) and resolves
+// the dates its run stands for (ResolveDates), which every task then shares. A bad pipeline
 // is a non-retryable ErrInvalidSpec listing every problem, before any task starts.
-func (a *Activities) ValidatePipeline(_ context.Context, s pipeline.Spec) error {
+func (a *Activities) ValidatePipeline(_ context.Context, in ValidatePipelineInput) (ValidatePipelineOutput, error) {
+	s := in.Spec
+	templated := false
+	for _, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
+		templated = templated || job.UsesTemplates(&t.Job)
+	}
+	dates, err := ResolveDates(in.Dates, templated)
+	if err != nil {
+		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError("the run's dates: "+err.Error(), ErrInvalidSpec, nil)
+	}
 	errs := pipeline.Check(&s, render.Problems)
 	if a.WatchNamespace != "" {
 		for i, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
@@ -97,9 +118,9 @@ func (a *Activities) ValidatePipeline(_ context.Context, s pipeline.Spec) error 
 		}
 	}
 	if len(errs) > 0 {
-		return temporal.NewNonRetryableApplicationError(job.Errors(errs).Error(), ErrInvalidSpec, nil)
+		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError(job.Errors(errs).Error(), ErrInvalidSpec, nil)
 	}
-	return nil
+	return ValidatePipelineOutput{Dates: dates}, nil
 }
 
 func optional(t *pipeline.Task) []pipeline.Task {

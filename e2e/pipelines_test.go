@@ -17,13 +17,20 @@ import (
 
 // pipelineFile writes a SparkPipeline whose tasks run the test job with the given driver
 // annotations, and returns its path.
-func pipelineFile(t *testing.T, name string, parallelism int, tasks []map[string]any, onExit map[string]any) string {
+func pipelineFile(t *testing.T, name string, parallelism int, tasks []map[string]any, extraSpec map[string]any) string {
 	t.Helper()
 	dir := t.TempDir()
 	var out []map[string]any
 	for _, task := range tasks {
 		ann, _ := task["annotations"].(map[string]string)
-		spec := testJob(t, ann)
+		spec := testJob(t, ann, func(s *job.JobSpec) {
+			if args, ok := task["arguments"].([]string); ok {
+				s.Arguments = args
+			}
+			if ttl, ok := task["ttl"].(int64); ok {
+				s.TimeToLiveSeconds = &ttl
+			}
+		})
 		manifest := map[string]any{
 			"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
 			"metadata": map[string]any{"name": name + "-" + task["name"].(string), "namespace": ns},
@@ -47,6 +54,9 @@ func pipelineFile(t *testing.T, name string, parallelism int, tasks []map[string
 		"apiVersion": "kindling.dev/v1alpha1", "kind": "SparkPipeline",
 		"metadata": map[string]any{"name": name, "namespace": ns},
 		"spec":     map[string]any{"parallelism": parallelism, "tasks": out},
+	}
+	for k, v := range extraSpec {
+		doc["spec"].(map[string]any)[k] = v
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -160,5 +170,47 @@ func TestPipelineCancelLeavesNoPod(t *testing.T) {
 	}
 	if n := countPods(t, sel); n != 0 {
 		t.Errorf("%d pods of task a left after the pipeline was cancelled", n)
+	}
+}
+
+// A pipeline on a schedule: every task of a backfilled run gets the same {{ ds }}.
+func TestScheduledPipelineTasksShareTheLogicalDate(t *testing.T) {
+	t.Parallel()
+	name := "e2e-sched-pipeline-" + fmt.Sprint(time.Now().UnixNano()%100000)
+	keep := int64(600)
+	args := []string{"--date={{ ds }}"}
+	path := pipelineFile(t, name, 2, []map[string]any{
+		{"name": "a", "arguments": args, "ttl": keep},
+		{"name": "b", "dependencies": []string{"a"}, "arguments": args, "ttl": keep},
+	}, map[string]any{"schedule": "0 1 * * *", "timeZone": "UTC", "concurrencyPolicy": "Forbid"})
+	id := workflows.ScheduleID(ns, name)
+	t.Cleanup(func() {
+		_ = stack.temporal.ScheduleClient().GetHandle(context.Background(), id).Delete(context.Background())
+	})
+	mustKindling(t, "schedule", "apply", "-f", path, "--task-queue", stack.taskQueue)
+	day := time.Now().UTC().AddDate(0, 0, -5)
+	mustKindling(t, "schedule", "backfill", id, "--from", day.Format(time.DateOnly), "--to", day.Format(time.DateOnly))
+	runID := workflows.ScheduledWorkflowID(id, time.Date(day.Year(), day.Month(), day.Day()+1, 1, 0, 0, 0, time.UTC))
+	var res workflows.PipelineResult
+	waitFor(t, 3*time.Minute, "the scheduled pipeline to end", func() bool {
+		d, err := stack.temporal.DescribeWorkflowExecution(context.Background(), runID, "")
+		return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
+	})
+	res = pipelineResult(t, runID)
+	if res.State != workflows.StateCompleted || res.Dates == nil {
+		t.Fatalf("pipeline %s: %s, dates %+v", runID, res.State, res.Dates)
+	}
+	want := "--date=" + day.Format(time.DateOnly)
+	for _, n := range []string{"a", "b"} {
+		r := res.Tasks[n]
+		pods := driverPods(t, job.LabelWorkflow+"="+job.WorkflowLabel(r.WorkflowID))
+		if len(pods) != 1 || !strings.Contains(strings.Join(pods[0].Spec.Containers[0].Args, " "), want) {
+			var got []string
+			for _, p := range pods {
+				got = append(got, strings.Join(p.Spec.Containers[0].Args, " "))
+			}
+			t.Errorf("task %s: drivers %v; want one with %s", n, got, want)
+		}
+		_ = stack.temporal.CancelWorkflow(context.Background(), activitiesCleanupID(r.RunID), "")
 	}
 }

@@ -35,7 +35,7 @@ func newPipelineCmd(opts *temporalOptions) *cobra.Command {
 }
 
 func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
-	var file, id, output, taskQueue string
+	var file, id, output, taskQueue, logicalDate string
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "submit -f FILE",
@@ -48,6 +48,17 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 			}
 			if err := job.Errors(pipeline.Check(s, render.Problems)); err != nil {
 				return exitError{code: exitInvalid, err: fmt.Errorf("%s: %w", file, err)}
+			}
+			if s.Schedule != nil {
+				return exitError{code: exitInvalid, err: fmt.Errorf("%s has spec.schedule: `kindling schedule apply -f %s` runs it on its schedule, and `kindling schedule trigger` runs it at once", file, file)}
+			}
+			var carry workflows.Carry
+			if logicalDate != "" {
+				t, err := parseWhen("--logical-date", logicalDate, time.UTC)
+				if err != nil {
+					return err
+				}
+				carry.LogicalDate = &t
 			}
 			if id == "" {
 				id = s.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
@@ -64,7 +75,7 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 				TypedSearchAttributes: temporal.NewSearchAttributes(
 					workflows.SearchAttrPipeline.ValueSet(id), workflows.SearchAttrJobName.ValueSet(s.Name),
 					workflows.SearchAttrNamespace.ValueSet(s.Namespace), workflows.SearchAttrState.ValueSet(workflows.StateRunning)),
-			}, workflows.PipelineWorkflowName, *s)
+			}, workflows.PipelineWorkflowName, *s, carry)
 			if err != nil {
 				return fmt.Errorf("start pipeline %s: %w", id, err)
 			}
@@ -84,6 +95,7 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&id, "id", "", "workflow ID (default <pipeline name>-<random>)")
 	cmd.Flags().StringVar(&taskQueue, "task-queue", workflows.TaskQueue, "task queue the pipeline and its jobs run on")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the pipeline until it ends; exit 0 only when it COMPLETED")
+	cmd.Flags().StringVar(&logicalDate, "logical-date", "", "the date every task stands for (2026-11-24 or an RFC 3339 time): fills {{ ds }} and the other templates")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/pipeline"
 	"github.com/kindling-dev/kindling/k8s/schedule"
 	"github.com/kindling-dev/kindling/workflows"
 )
@@ -89,7 +90,7 @@ func newScheduleApplyCmd(opts *temporalOptions, output *string) *cobra.Command {
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE",
-		Short: "Create a schedule from a ScheduledSparkApplication, or update it in place",
+		Short: "Create a schedule from a ScheduledSparkApplication (or a SparkPipeline with spec.schedule), or update it in place",
 		Long: "apply checks the manifest (every problem at once, before anything is created), then creates " +
 			"the schedule <namespace>.<name>, or updates it when it exists. Kindling settings ride as annotations: " +
 			workflows.AnnotationCatchupWindow + " (default " + workflows.DefaultCatchupWindow.String() + "), " +
@@ -141,6 +142,20 @@ func readScheduleFile(file, taskQueue string) (*workflows.ScheduledJob, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, exitError{code: exitInvalid, err: fmt.Errorf("read %s: %w", file, err)}
+	}
+	var tm struct {
+		Kind string `json:"kind"`
+	}
+	if yaml.Unmarshal(data, &tm) == nil && tm.Kind == pipeline.Kind {
+		p, err := pipeline.Read(file)
+		if err != nil {
+			return nil, exitError{code: exitInvalid, err: err}
+		}
+		sj, err := workflows.PlanPipelineSchedule(p, taskQueue)
+		if err != nil {
+			return nil, exitError{code: exitInvalid, err: fmt.Errorf("%s: %w", file, err)}
+		}
+		return sj, nil
 	}
 	s, unknown, err := job.ReadScheduled(data)
 	if err != nil {

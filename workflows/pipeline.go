@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/pipeline"
 )
 
@@ -49,6 +50,7 @@ type PipelineResult struct {
 	Reason string                `json:"reason,omitempty"`
 	Tasks  map[string]TaskResult `json:"tasks"`
 	Order  []string              `json:"order"` // the tasks in the file's order, OnExit last
+	Dates  *job.Dates            `json:"dates,omitempty"`
 }
 
 // TaskResult is one task's part of a pipeline's run.
@@ -89,14 +91,23 @@ type pipelineRun struct {
 	result  PipelineResult
 	running map[string]workflow.ChildWorkflowFuture
 	ctx     workflow.Context // for show
+	dates   *job.Dates       // what every task stands for
 }
+
+// versionPipelineDates marks pipeline runs that resolve their dates once and hand them to
+// every task.
+const versionPipelineDates = "pipeline-dates"
 
 // Pipeline runs a DAG of Spark jobs, each a SparkJob child: ready tasks start as soon as their
 // dependencies succeeded, at most spec.Parallelism at once. A failed task (after its retries)
 // skips what depends on it and, with failFast, starts nothing new while running tasks finish.
 // OnExit runs last, whatever happened. Cancelling the pipeline cancels its running jobs and
 // waits for their cleanup (children are never terminated: that would leak their drivers).
-func Pipeline(ctx workflow.Context, spec pipeline.Spec) (PipelineResult, error) {
+//
+// Its second argument says what the run stands for (a schedule's nominal time, a date given by
+// hand): the dates are resolved once and every task gets the same, so {{ ds }} means the same
+// in all of them.
+func Pipeline(ctx workflow.Context, spec pipeline.Spec, carry Carry) (PipelineResult, error) {
 	p := &pipelineRun{spec: spec, id: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		result: PipelineResult{State: StateRunning, Tasks: map[string]TaskResult{}}, running: map[string]workflow.ChildWorkflowFuture{}}
 	p.ctx = ctx
@@ -115,7 +126,16 @@ func Pipeline(ctx workflow.Context, spec pipeline.Spec) (PipelineResult, error) 
 		SearchAttrNamespace.ValueSet(spec.Namespace))
 	p.show(ctx)
 
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, validatePipelineOptions), a.ValidatePipeline, spec).Get(ctx, nil)
+	in := activities.ValidatePipelineInput{Spec: spec}
+	if workflow.GetVersion(ctx, versionPipelineDates, workflow.DefaultVersion, 1) >= 1 {
+		in.Dates = datesInput(ctx, carry)
+	}
+	var v activities.ValidatePipelineOutput
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, validatePipelineOptions), a.ValidatePipeline, in).Get(ctx, &v)
+	if v.Dates != nil {
+		p.dates, p.result.Dates = v.Dates, v.Dates
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SearchAttrLogicalDate.ValueSet(v.Dates.LogicalDate))
+	}
 	if err != nil {
 		var ae *temporal.ApplicationError
 		msg := err.Error()
@@ -257,7 +277,7 @@ func (p *pipelineRun) start(ctx workflow.Context, t pipeline.Task, try int) {
 		),
 	})
 	now := workflow.Now(ctx)
-	p.running[t.Name] = workflow.ExecuteChildWorkflow(cctx, WorkflowName, spec, Carry{})
+	p.running[t.Name] = workflow.ExecuteChildWorkflow(cctx, WorkflowName, spec, Carry{Dates: p.dates})
 	p.set(t.Name, TaskResult{State: TaskRunning, WorkflowID: id, Tries: try, StartedAt: &now})
 }
 

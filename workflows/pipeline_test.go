@@ -65,7 +65,7 @@ func newPipelineEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeJobs
 			}
 			return JobResult{State: StateCompleted}, nil
 		})
-	env.OnActivity(a.ValidatePipeline, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.ValidatePipeline, mock.Anything, mock.Anything).Return(activities.ValidatePipelineOutput{}, nil)
 	return env, f
 }
 
@@ -82,7 +82,7 @@ func diamond(parallelism int) pipeline.Spec {
 
 func runPipeline(t *testing.T, env *testsuite.TestWorkflowEnvironment, s pipeline.Spec) (PipelineResult, error) {
 	t.Helper()
-	env.ExecuteWorkflow(PipelineWorkflowName, s)
+	env.ExecuteWorkflow(PipelineWorkflowName, s, Carry{})
 	require.True(t, env.IsWorkflowCompleted())
 	if err := env.GetWorkflowError(); err != nil {
 		res, ok := PipelineResultFromError(err)

@@ -424,8 +424,8 @@ func TestRecordingNeverOverwritesAHistory(t *testing.T) {
 	}
 }
 
-// TestRecordPipeline records a diamond pipeline whose task c fails, with onExit, for the
-// replay test. It only runs when asked:
+// TestRecordPipeline records a diamond pipeline whose task c fails, with onExit and a logical
+// date every task shares, for the replay test. It only runs when asked:
 //
 //	KINDLING_RECORD_PIPELINE=1 go test ./workflows -run TestRecordPipeline
 func TestRecordPipeline(t *testing.T) {
@@ -446,7 +446,11 @@ func TestRecordPipeline(t *testing.T) {
 		Tasks:  []pipeline.Task{task("a", "success"), task("b", "success", "a"), task("c", "fail", "a"), task("d", "success", "b", "c")},
 		OnExit: &exit}
 	id := fmt.Sprintf("record-pipeline-%d", time.Now().UnixNano())
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, PipelineWorkflowName, spec)
+	for i := range spec.Tasks {
+		spec.Tasks[i].Job.Arguments = []string{"--date={{ ds }}"}
+	}
+	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, PipelineWorkflowName, spec, Carry{LogicalDate: &day})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,6 +461,6 @@ func TestRecordPipeline(t *testing.T) {
 	}
 	// The failed job keeps its driver for an hour; the recording has what it needs.
 	_ = c.TerminateWorkflow(ctx, CleanupWorkflowID(res.Tasks["c"].RunID), "", "history recorded")
-	n := saveHistory(ctx, t, c, id, run.GetRunID(), "pipeline-diamond.json")
-	t.Logf("pipeline-diamond.json: %s (%s), %d events", res.State, res.Reason, n)
+	n := saveHistory(ctx, t, c, id, run.GetRunID(), "pipeline-dated.json")
+	t.Logf("pipeline-dated.json: %s (%s), dates %+v, %d events", res.State, res.Reason, res.Dates, n)
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/pipeline"
 	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/k8s/schedule"
 )
@@ -45,7 +46,6 @@ func ScheduleID(namespace, name string) string { return namespace + "." + name }
 // ScheduledJob is a ScheduledSparkApplication made ready for Temporal.
 type ScheduledJob struct {
 	ID       string
-	Source   *job.Scheduled
 	Cron     *schedule.Cron
 	Options  client.ScheduleOptions
 	Warnings []string
@@ -54,15 +54,68 @@ type ScheduledJob struct {
 // PlanSchedule checks a ScheduledSparkApplication, every problem at once with its field, and
 // gives the Temporal schedule it becomes. Its runs start SparkJob on taskQueue.
 func PlanSchedule(s *job.Scheduled, unknown field.ErrorList, taskQueue string) (*ScheduledJob, error) {
-	errs := append(field.ErrorList{}, unknown...)
-	meta := field.NewPath("metadata")
-	if s.Name == "" {
-		errs = append(errs, job.Invalid(meta.Child("name"), "is required"))
-	}
 	if s.Namespace == "" {
 		s.Namespace = "default"
 	}
-	cron, warnings, err := schedule.Parse(s.Spec.Schedule, s.Spec.TimeZone)
+	spec := s.Job.DeepCopy()
+	spec.Name, spec.Namespace = s.Name, s.Namespace
+	checked := spec.DeepCopy()
+	job.Default(checked)
+	errs := append(field.ErrorList{}, unknown...)
+	for _, e := range render.Problems(checked) {
+		// The job's fields sit under spec.template in a ScheduledSparkApplication.
+		if strings.HasPrefix(e.Field, "spec.") {
+			e.Field = "spec.template." + strings.TrimPrefix(e.Field, "spec.")
+		}
+		errs = append(errs, e)
+	}
+	var warnings []string
+	for _, w := range render.Warnings(checked) {
+		warnings = append(warnings, "spec.template: "+w)
+	}
+	return planSchedule(s.Name, s.Namespace, s.Spec, s.Annotations, errs, warnings, taskQueue, "Spark job", func(ref *ScheduleRef) *client.ScheduleWorkflowAction {
+		return &client.ScheduleWorkflowAction{
+			Workflow: WorkflowName,
+			Args:     []any{*spec, Carry{Schedule: ref}},
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				SearchAttrJobName.ValueSet(spec.Name),
+				SearchAttrNamespace.ValueSet(spec.Namespace),
+				SearchAttrState.ValueSet(StateRunning),
+			),
+			StaticSummary: Summary(checked) + " · schedule " + ref.ID,
+		}
+	})
+}
+
+// PlanPipelineSchedule checks a SparkPipeline with a spec.schedule and gives the Temporal
+// schedule it becomes: each run is a pipeline whose tasks share the run's logical date.
+func PlanPipelineSchedule(p *pipeline.Spec, taskQueue string) (*ScheduledJob, error) {
+	if p.Schedule == nil {
+		return nil, fmt.Errorf("pipeline %s has no spec.schedule: `kindling pipeline submit` runs it once", p.Name)
+	}
+	errs := pipeline.Check(p, render.Problems)
+	return planSchedule(p.Name, p.Namespace, *p.Schedule, p.Annotations, errs, nil, taskQueue, "Spark pipeline", func(ref *ScheduleRef) *client.ScheduleWorkflowAction {
+		return &client.ScheduleWorkflowAction{
+			Workflow: PipelineWorkflowName,
+			Args:     []any{*p, Carry{Schedule: ref}},
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				SearchAttrJobName.ValueSet(p.Name),
+				SearchAttrNamespace.ValueSet(p.Namespace),
+				SearchAttrState.ValueSet(StateRunning),
+			),
+			StaticSummary: fmt.Sprintf("pipeline %s in %s · %d tasks · schedule %s", p.Name, p.Namespace, len(p.Tasks), ref.ID),
+		}
+	})
+}
+
+// planSchedule checks a schedule's own fields and settings beside the problems found in what
+// it runs, and builds the schedule whose action is made by action.
+func planSchedule(name, namespace string, sched job.ScheduledSparkApplicationSpec, annotations map[string]string, errs field.ErrorList,
+	warnings []string, taskQueue, what string, action func(*ScheduleRef) *client.ScheduleWorkflowAction) (*ScheduledJob, error) {
+	if name == "" {
+		errs = append(errs, job.Invalid(field.NewPath("metadata", "name"), "is required"))
+	}
+	cron, cronWarnings, err := schedule.Parse(sched.Schedule, sched.TimeZone)
 	if err != nil {
 		// The schedule package names the field (spec.schedule or spec.timeZone) itself.
 		path, msg := job.ScheduledSpecPath.Child("schedule"), err.Error()
@@ -71,61 +124,39 @@ func PlanSchedule(s *job.Scheduled, unknown field.ErrorList, taskQueue string) (
 		}
 		errs = append(errs, job.Invalid(path, "%s", msg))
 	}
-	errs = append(errs, job.CheckScheduled(s)...)
-	settings, problems := scheduleSettings(s.Annotations)
+	errs = append(errs, job.CheckScheduled(&job.Scheduled{Spec: sched})...)
+	settings, problems := scheduleSettings(annotations)
 	errs = append(errs, problems...)
-
-	spec := s.Job.DeepCopy()
-	spec.Name, spec.Namespace = s.Name, s.Namespace
-	checked := spec.DeepCopy()
-	job.Default(checked)
-	for _, e := range render.Problems(checked) {
-		// The job's fields sit under spec.template in a ScheduledSparkApplication.
-		if strings.HasPrefix(e.Field, "spec.") {
-			e.Field = "spec.template." + strings.TrimPrefix(e.Field, "spec.")
-		}
-		errs = append(errs, e)
-	}
 	if len(errs) > 0 {
 		return nil, job.Errors(errs)
 	}
-	for _, w := range render.Warnings(checked) {
-		warnings = append(warnings, "spec.template: "+w)
-	}
-	if s.Spec.ConcurrencyPolicy == "" {
+	warnings = append(cronWarnings, warnings...)
+	if sched.ConcurrencyPolicy == "" {
 		warnings = append(warnings, "spec.concurrencyPolicy is not set: Kindling skips a run while the last one still runs (Forbid); the operator would start no run after the first")
 	}
 
-	id := ScheduleID(s.Namespace, s.Name)
+	id := ScheduleID(namespace, name)
+	ref := &ScheduleRef{ID: id, Cron: sched.Schedule, TimeZone: sched.TimeZone,
+		SuccessfulRunHistoryLimit: sched.SuccessfulRunHistoryLimit, FailedRunHistoryLimit: sched.FailedRunHistoryLimit}
+	act := action(ref)
+	act.ID, act.TaskQueue = id, taskQueue
 	temporalSpec := cron.Spec()
 	temporalSpec.Jitter = settings.jitter
 	opts := client.ScheduleOptions{
 		ID:             id,
 		Spec:           temporalSpec,
-		Overlap:        overlapPolicy(s.Spec.ConcurrencyPolicy),
+		Overlap:        overlapPolicy(sched.ConcurrencyPolicy),
 		CatchupWindow:  settings.catchupWindow,
 		PauseOnFailure: settings.pauseOnFailure,
-		Paused:         s.Spec.Suspend != nil && *s.Spec.Suspend,
-		Action: &client.ScheduleWorkflowAction{
-			ID:       id,
-			Workflow: WorkflowName,
-			Args: []any{*spec, Carry{Schedule: &ScheduleRef{ID: id, Cron: s.Spec.Schedule, TimeZone: s.Spec.TimeZone,
-				SuccessfulRunHistoryLimit: s.Spec.SuccessfulRunHistoryLimit, FailedRunHistoryLimit: s.Spec.FailedRunHistoryLimit}}},
-			TaskQueue: taskQueue,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				SearchAttrJobName.ValueSet(spec.Name),
-				SearchAttrNamespace.ValueSet(spec.Namespace),
-				SearchAttrState.ValueSet(StateRunning),
-			),
-			StaticSummary: Summary(checked) + " · schedule " + id,
-		},
-		Memo: map[string]any{"kindling": ScheduleMemo{Namespace: s.Namespace, Name: s.Name}},
+		Paused:         sched.Suspend != nil && *sched.Suspend,
+		Action:         act,
+		Memo:           map[string]any{"kindling": ScheduleMemo{Namespace: namespace, Name: name}},
 	}
-	opts.Note = fmt.Sprintf("Spark job %s/%s, %q in %s, from a ScheduledSparkApplication (kindling schedule apply)", s.Namespace, s.Name, s.Spec.Schedule, cron.TimeZone)
+	opts.Note = fmt.Sprintf("%s %s/%s, %q in %s (kindling schedule apply)", what, namespace, name, sched.Schedule, cron.TimeZone)
 	if opts.Paused {
 		opts.Note = "suspended: spec.suspend is true"
 	}
-	return &ScheduledJob{ID: id, Source: s, Cron: cron, Options: opts, Warnings: warnings}, nil
+	return &ScheduledJob{ID: id, Cron: cron, Options: opts, Warnings: warnings}, nil
 }
 
 // ScheduleMemo marks a Temporal schedule as a Kindling job's.

@@ -42,6 +42,11 @@ type Spec struct {
 	// OnExit runs last, whatever happened (also after a cancel); its driver sees the pipeline's
 	// state in the environment variable KINDLING_PIPELINE_STATUS.
 	OnExit *Task `json:"onExit,omitempty"`
+	// Schedule, when set, runs the pipeline on a Temporal Schedule (`kindling schedule
+	// apply`), with the fields of a ScheduledSparkApplication (its template unused) and
+	// Kindling's schedule settings as metadata annotations.
+	Schedule    *job.ScheduledSparkApplicationSpec `json:"schedule,omitempty"`
+	Annotations map[string]string                  `json:"annotations,omitempty"`
 }
 
 // Task is one Spark job of a pipeline.
@@ -64,10 +69,17 @@ type file struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
 	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace,omitempty"`
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace,omitempty"`
+		Annotations map[string]string `json:"annotations,omitempty"`
 	} `json:"metadata"`
 	Spec struct {
+		// A ScheduledSparkApplication's fields, for a pipeline on a schedule.
+		Schedule          string `json:"schedule,omitempty"`
+		TimeZone          string `json:"timeZone,omitempty"`
+		ConcurrencyPolicy string `json:"concurrencyPolicy,omitempty"`
+		Suspend           *bool  `json:"suspend,omitempty"`
+
 		Parallelism int        `json:"parallelism,omitempty"`
 		FailFast    *bool      `json:"failFast,omitempty"`
 		Tasks       []fileTask `json:"tasks"`
@@ -104,7 +116,14 @@ func Read(path string) (*Spec, error) {
 	if f.APIVersion != APIVersion || f.Kind != Kind {
 		errs = append(errs, job.Invalid(field.NewPath("kind"), "want apiVersion %s and kind %s, got %s %s", APIVersion, Kind, f.APIVersion, f.Kind))
 	}
-	s := &Spec{Name: f.Metadata.Name, Namespace: f.Metadata.Namespace, Parallelism: f.Spec.Parallelism, FailFast: f.Spec.FailFast}
+	s := &Spec{Name: f.Metadata.Name, Namespace: f.Metadata.Namespace, Parallelism: f.Spec.Parallelism, FailFast: f.Spec.FailFast,
+		Annotations: f.Metadata.Annotations}
+	if f.Spec.Schedule != "" {
+		s.Schedule = &job.ScheduledSparkApplicationSpec{Schedule: f.Spec.Schedule, TimeZone: f.Spec.TimeZone,
+			ConcurrencyPolicy: f.Spec.ConcurrencyPolicy, Suspend: f.Spec.Suspend}
+	} else if f.Spec.TimeZone != "" || f.Spec.ConcurrencyPolicy != "" || f.Spec.Suspend != nil {
+		errs = append(errs, job.Invalid(field.NewPath("spec", "schedule"), "is required with timeZone, concurrencyPolicy or suspend"))
+	}
 	if s.Namespace == "" {
 		s.Namespace = "default"
 	}
