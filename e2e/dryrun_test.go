@@ -9,9 +9,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/job/jobtest"
+	"github.com/kindling-dev/kindling/k8s/pipeline"
 	"github.com/kindling-dev/kindling/k8s/render"
 )
 
@@ -27,6 +29,12 @@ func TestRenderedObjectsPassTheAPIServer(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			if p, err := pipeline.Read(f); err == nil {
+				for _, task := range p.Tasks { // a pipeline: each task's job
+					dryRun(t, task.Job.DeepCopy())
+				}
+				return
+			}
 			spec := jobtest.ReadExample(t, f)
 			dryRun(t, spec)
 		})
@@ -53,6 +61,20 @@ func dryRun(t *testing.T, spec *job.JobSpec) {
 	if _, err := core.Services(r.Namespace).Create(ctx, r.Service, dry); err != nil {
 		t.Errorf("Service %s: %v", r.Service.Name, err)
 	}
+	// The executors' template as a pod, with what Spark adds that the API server requires.
+	exec := &corev1.Pod{}
+	if err := yaml.UnmarshalStrict([]byte(r.ConfigMap.Data[render.PodTemplateFile]), exec); err != nil {
+		t.Fatalf("executor template: %v", err)
+	}
+	exec.Name, exec.Namespace = r.DriverPod.Name+"-exec-1", r.Namespace
+	for i := range exec.Spec.Containers {
+		if exec.Spec.Containers[i].Image == "" {
+			exec.Spec.Containers[i].Image = spec.Image
+		}
+	}
+	if _, err := core.Pods(r.Namespace).Create(ctx, exec, dry); err != nil {
+		t.Errorf("executor template as a Pod: %v", err)
+	}
 	for _, e := range r.Extra {
 		gvk := e.GroupVersionKind()
 		m, err := stack.kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -68,8 +90,9 @@ func dryRun(t *testing.T, spec *job.JobSpec) {
 
 // What Spark and the operator do beyond the published examples passes the API server too:
 // ConfigMaps whose names hold dots, the node's network, the manifest's labels, a
-// sparkConfigMap, a driver accelerator, the service's IP families, a driver memory limit and
-// a driver template's own resources.
+// sparkConfigMap, a driver accelerator, the service's IP families, a driver memory limit,
+// a driver template's own resources, volumes whose flags reach the executors through their
+// template, a local keytab, and an on-demand claim of a Spark 3.5.1 job (ReadWriteOnce).
 func TestFidelityCasesPassTheAPIServer(t *testing.T) {
 	spec := jobtest.Minimal()
 	spec.Labels = map[string]string{"team": "data"}
@@ -86,6 +109,24 @@ func TestFidelityCasesPassTheAPIServer(t *testing.T) {
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName": "OnDemand",
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit": "10Gi",
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.label.team":        "data",
+		"spark.kerberos.keytab":    "local:///mnt/keytab/etl.keytab",
+		"spark.kerberos.principal": "etl@EXAMPLE.COM",
 	}
+	socket := corev1.HostPathSocket
+	spec.Volumes = []corev1.Volume{
+		{Name: "shared", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.local", Path: "/data", ReadOnly: true}}},
+		{Name: "sock", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/run/x.sock", Type: &socket}}},
+	}
+	spec.Executor.VolumeMounts = []corev1.VolumeMount{{Name: "shared", MountPath: "/shared"}, {Name: "sock", MountPath: "/run/x.sock"}}
 	dryRun(t, spec)
+
+	old := jobtest.Minimal()
+	old.SparkVersion = "3.5.1"
+	old.SparkConf = map[string]string{
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path":           "/data",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName":    "OnDemand",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit":    "10Gi",
+		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.storageClass": "standard",
+	}
+	dryRun(t, old)
 }

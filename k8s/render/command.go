@@ -60,8 +60,8 @@ func validateCommand(s *job.JobSpec) field.ErrorList {
 	return field.ErrorList{job.Invalid(job.SpecPath.Child("pythonVersion"), "must be 2 or 3; got %q", s.PythonVersion)}
 }
 
-// driverCommandStep is DriverCommandFeatureStep: the entrypoint's arguments, and for Python and
-// R their environment and the main file among the files Spark ships.
+// driverCommandStep is DriverCommandFeatureStep: the entrypoint's arguments, and for Python
+// its environment.
 func driverCommandStep(b *build, pod *corev1.Pod) error {
 	c := mainContainer(pod)
 	s := b.spec
@@ -78,11 +78,12 @@ func driverCommandStep(b *build, pod *corev1.Pod) error {
 		if s.PythonVersion != "" {
 			setEnv(c, corev1.EnvVar{Name: "PYSPARK_MAJOR_PYTHON_VERSION", Value: s.PythonVersion})
 		}
-		b.set("spark.submit.pyFiles", joinAppend(b.conf["spark.submit.pyFiles"], []string{s.MainApplicationFile}))
 	case job.TypeR:
 		mainClass = "org.apache.spark.deploy.RRunner"
-		b.set("spark.files", joinAppend(b.conf["spark.files"], []string{s.MainApplicationFile}))
 	}
+	// The main Python or R file is not shipped as a dependency here: DriverCommandFeatureStep
+	// (Spark 3.1 on) passes it only as the driver's argument, and the driver's own spark-submit,
+	// in client mode, adds it to spark.files (SparkSubmit.prepareSubmitEnvironment).
 	args := []string{"driver"}
 	if s.ProxyUser != "" {
 		args = append(args, "--proxy-user", s.ProxyUser)

@@ -545,3 +545,22 @@ func TestLocalKeytabPassesToTheDriver(t *testing.T) {
 		}
 	}
 }
+
+// SparkSubmit.prepareSubmitEnvironment merges a Python or R primary file into spark.files
+// only when deployMode == CLIENT: in cluster mode the submission client leaves it out, and the
+// driver's own spark-submit (client mode, inside the pod) adds it. So the rendered conf has it
+// in neither spark.files nor spark.submit.pyFiles.
+func TestPythonMainFileIsNotADependencyOfTheSubmission(t *testing.T) {
+	py := minimalSpec()
+	py.Type, py.MainClass, py.MainApplicationFile = job.TypePython, "", "local:///opt/app/main.py"
+	py.Deps.PyFiles = []string{"local:///opt/app/lib.zip"}
+	props := readProperties(t, mustRender(t, py).ConfigMap.Data[SparkPropertiesFile])
+	for _, k := range []string{"spark.files", "spark.submit.pyFiles"} {
+		if strings.Contains(props[k], "main.py") {
+			t.Errorf("%s = %q holds the main file; spark-submit adds it only in client mode", k, props[k])
+		}
+	}
+	if props["spark.submit.pyFiles"] != "local:///opt/app/lib.zip" {
+		t.Errorf("spark.submit.pyFiles = %q, want the deps' pyFiles", props["spark.submit.pyFiles"])
+	}
+}

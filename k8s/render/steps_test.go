@@ -199,7 +199,7 @@ func TestDriverCommandStep(t *testing.T) {
 	}
 	py := testBuild(t, func(s *job.JobSpec) { s.Type = job.TypePython; s.MainApplicationFile = "local:///app/main.py" })
 	pod = runStep(t, findStep("command"), py)
-	if pod.Spec.Containers[0].Args[4] != "org.apache.spark.deploy.PythonRunner" || py.conf["spark.submit.pyFiles"] != "local:///app/main.py" {
+	if pod.Spec.Containers[0].Args[4] != "org.apache.spark.deploy.PythonRunner" || py.conf["spark.submit.pyFiles"] != "" {
 		t.Errorf("python args %v pyFiles %q", pod.Spec.Containers[0].Args, py.conf["spark.submit.pyFiles"])
 	}
 }
