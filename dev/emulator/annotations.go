@@ -10,17 +10,23 @@ import (
 
 // Annotations on a driver pod that steer how the emulated application ends.
 const (
-	AnnotationDuration         = "emulator.kindling.dev/duration"
-	AnnotationExitCode         = "emulator.kindling.dev/exit-code"
-	AnnotationOOMBelow         = "emulator.kindling.dev/oom-below"
+	AnnotationDuration = "emulator.kindling.dev/duration"
+	AnnotationExitCode = "emulator.kindling.dev/exit-code"
+	AnnotationOOMBelow = "emulator.kindling.dev/oom-below"
+	// AnnotationExecutorFailures N: executors 1..N end Failed (exit 1) once running. Each is
+	// replaced, as Spark's allocator replaces a failed executor, by one with the next id; the
+	// driver ends as the other annotations say, unless the failures pass
+	// spark.executor.maxNumFailures (Spark 3.5+), when it exits ExitMaxExecutorFailures.
 	AnnotationExecutorFailures = "emulator.kindling.dev/executor-failures"
 	AnnotationImagePullError   = "emulator.kindling.dev/image-pull-error"
 	// AnnotationSidecarsKeepRunning "true": when the driver ends, its other containers keep
 	// running, so the pod stays Running, as a pod with a log-shipping sidecar does.
 	AnnotationSidecarsKeepRunning = "emulator.kindling.dev/sidecars-keep-running"
 	// AnnotationExecutorOOMBelow: executors whose memory limit is below this quantity are
-	// OOMKilled (137) once running and deleted, as Spark deletes a lost executor; when all
-	// are lost the driver gives up with exit code 1, as Spark does past its executor failures.
+	// OOMKilled (137) once running and deleted, as Spark deletes a lost executor. Spark
+	// replaces them, and the replacements are OOMKilled too: past spark.executor.maxNumFailures
+	// (Spark 3.5+) the driver exits ExitMaxExecutorFailures at once; otherwise it fails with
+	// exit code 1 at its end, as an app whose tasks cannot run.
 	AnnotationExecutorOOMBelow = "emulator.kindling.dev/executor-oom-below"
 	// AnnotationOutcomeFrom names a ConfigMap in the driver's namespace whose keys (duration,
 	// exit-code, …, the annotations' names without the prefix) override the annotations when

@@ -437,12 +437,14 @@ func TestE2EOOMKilled(t *testing.T) {
 	})
 }
 
+// Executors 1 and 2 fail; Spark's allocator replaces them with executors 4 and 5, and the
+// driver ends as annotated.
 func TestE2EExecutorFailures(t *testing.T) {
 	e := newE2E(t)
 	driver := e.createDriver(newDriver(e.ns, "spark-pi-driver").annotate(AnnotationDuration, "15s", AnnotationExecutorFailures, "2"),
 		map[string]string{"spark.executor.instances": "3"})
 
-	execs := e.waitExecutors(60*time.Second, "2 failed and 1 running", func(ps []corev1.Pod) bool {
+	execs := e.waitExecutors(60*time.Second, "2 failed and 3 running", func(ps []corev1.Pod) bool {
 		failed, running := 0, 0
 		for _, p := range ps {
 			switch p.Status.Phase {
@@ -452,20 +454,42 @@ func TestE2EExecutorFailures(t *testing.T) {
 				running++
 			}
 		}
-		return failed == 2 && running == 1
+		return failed == 2 && running == 3
 	})
+	var failed, running []string
 	for _, p := range execs {
-		if p.Status.Phase != corev1.PodFailed {
-			continue
+		switch p.Status.Phase {
+		case corev1.PodFailed:
+			failed = append(failed, p.Name)
+			if term := terminated(&p); term == nil || term.ExitCode != 1 || term.Reason != "Error" {
+				t.Errorf("failed executor %s: %s, want exit code 1, reason Error", p.Name, describe(&p))
+			}
+		case corev1.PodRunning:
+			running = append(running, p.Name)
 		}
-		if term := terminated(&p); term == nil || term.ExitCode != 1 || term.Reason != "Error" {
-			t.Errorf("failed executor %s: %s, want exit code 1, reason Error", p.Name, describe(&p))
-		}
+	}
+	if want := []string{"spark-pi-exec-1", "spark-pi-exec-2"}; !slices.Equal(failed, want) {
+		t.Errorf("failed executors %v, want %v", failed, want)
+	}
+	if want := []string{"spark-pi-exec-3", "spark-pi-exec-4", "spark-pi-exec-5"}; !slices.Equal(running, want) {
+		t.Errorf("running executors %v, want %v (the failed ones replaced by the next ids)", running, want)
 	}
 	if d, err := e.client.CoreV1().Pods(e.ns).Get(context.Background(), driver.Name, metav1.GetOptions{}); err != nil || d.Status.Phase != corev1.PodRunning {
 		t.Errorf("driver while executors failed: %s (err %v), want still Running", describe(d), err)
 	}
 	e.expectEnd(driver.Name, 60*time.Second, corev1.PodSucceeded, 0, "Completed")
+}
+
+// Past spark.executor.maxNumFailures the driver exits 11 at once, as Spark's does.
+func TestE2EMaxNumFailuresEndsTheApp(t *testing.T) {
+	e := newE2E(t)
+	driver := e.createDriver(newDriver(e.ns, "spark-pi-driver").annotate(AnnotationDuration, "10m", AnnotationExecutorFailures, "2"),
+		map[string]string{"spark.executor.instances": "2", "spark.executor.maxNumFailures": "1"})
+	d := e.expectEnd(driver.Name, 60*time.Second, corev1.PodFailed, ExitMaxExecutorFailures, "Error")
+	if msg, want := terminated(d).Message, "Max number of executor failures (1) reached"; msg != want {
+		t.Errorf("termination message %q, want %q", msg, want)
+	}
+	e.waitExecutors(30*time.Second, "deleted after the app failed", none)
 }
 
 func TestE2EImagePullError(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -344,21 +345,30 @@ func (e *Emulator) run(ctx context.Context, log *slog.Logger, st *driverState, p
 					fmt.Sprintf("at most spark.executor.instances (%d)", plan.Instances)}
 			} else {
 				end := startedAt.Add(outcome.Duration)
-				log.Info("driver running", "executors", plan.Instances, "batchSize", plan.BatchSize, "end", end.Format(time.RFC3339Nano))
-				failures, failWith, lost := outcome.ExecutorFailures, terminationFor(1, ""), false
+				log.Info("driver running", "executors", plan.Instances, "batchSize", plan.BatchSize, "end", end.Format(time.RFC3339Nano),
+					"maxExecutorFailures", maxFailuresForLog(plan.FailureLimit))
+				faults := executorFaults{firstN: outcome.ExecutorFailures, with: terminationFor(1, "")}
+				lost := false
 				if below := outcome.ExecutorOOMBelow; below != nil && plan.Instances > 0 {
 					if limit, ok := executorMemoryLimit(plan); ok && limit.Cmp(*below) < 0 {
 						log.Info("executor memory limit below executor-oom-below: executors are OOMKilled", "limit", limit.String(), "oomBelow", below.String())
-						failures, failWith, lost = plan.Instances, oomKilled, true
+						faults, lost = executorFaults{all: true, with: oomKilled, deleteThem: true}, true
 					}
 				}
-				e.allocate(ctx, log, st, pod, plan, failures, failWith, lost, end)
-				if !sleepUntil(ctx, end) {
+				gaveUp := e.allocate(ctx, log, st, pod, plan, faults, end)
+				if ctx.Err() != nil {
 					return
 				}
-				t := terminationFor(outcome.ExitCode, "")
-				if lost {
-					t = terminationFor(1, "every executor was lost (OOMKilled)")
+				// Spark's driver gives up at once (sys.exit), before its app would have ended.
+				t := terminationFor(ExitMaxExecutorFailures, plan.FailureLimit.Message())
+				if !gaveUp {
+					if !sleepUntil(ctx, end) {
+						return
+					}
+					t = terminationFor(outcome.ExitCode, "")
+					if lost {
+						t = terminationFor(1, "every executor was lost (OOMKilled)")
+					}
 				}
 				t.SidecarsKeepRunning = outcome.SidecarsKeepRunning
 				e.end(ctx, log, pod, t)
@@ -387,76 +397,141 @@ func (e *Emulator) startedAt(ctx context.Context, pod *corev1.Pod) (time.Time, e
 	return now, nil
 }
 
-// allocate creates the executors in batches as Spark's ExecutorPodsAllocator does: the next
-// batch only once no executor of the previous one is pending. The first `failures` executors
-// end as failWith once running, and are deleted when deleteFailed (as Spark deletes a lost
-// executor). It returns when all that is done, or at end.
-func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverState, driver *corev1.Pod, plan *ExecutorPlan, failures int, failWith Termination, deleteFailed bool, end time.Time) {
-	requested := map[int]bool{} // created but maybe not yet in the cache
-	failed := map[int]bool{}
+// executorFaults are the executors the outcome fails once they run: executors 1..firstN
+// (executor-failures), or all of them (executor-oom-below), ending as with; deleteThem
+// deletes each at once, as Spark deletes a lost executor.
+type executorFaults struct {
+	firstN     int
+	all        bool
+	with       Termination
+	deleteThem bool
+}
+
+func (f executorFaults) fails(id int) bool { return f.all || id <= f.firstN }
+
+// allocate keeps plan.Instances executors as Spark's ExecutorPodsAllocator does
+// (onNewSnapshots, requestNewExecutors): executors running or pending count towards the
+// target; failed, succeeded and deleted ones do not, so they are replaced, each new executor
+// taking the next id after the largest ever used (EXECUTOR_ID_COUNTER.incrementAndGet). A
+// batch is at most spark.kubernetes.allocation.batch.size executors; the next comes once
+// none of the previous is pending. (Spark only waits for the previous batch to show up in
+// its pod snapshots; waiting for pending keeps kwok's batches apart.) The executors the
+// faults name fail once running. Every executor seen Failed counts as a failure, once, as
+// Spark's ExecutorFailureTracker counts them; past plan.FailureLimit allocate returns true,
+// and the driver must exit as Spark's does. Otherwise it returns false at end, or when ctx
+// ends.
+func (e *Emulator) allocate(ctx context.Context, log *slog.Logger, st *driverState, driver *corev1.Pod, plan *ExecutorPlan, faults executorFaults, end time.Time) bool {
 	deadline, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
+	requested := map[int]bool{} // created but not yet in the cache
+	failedAt := map[int]time.Time{}
+	// After a restart of the emulator, the executors it made before.
+	lastID := e.largestExecutorID(deadline, log, driver)
 	for {
 		execs := e.executors(driver.UID)
-		pending, missing := 0, []int{}
-		for id := 1; id <= plan.Instances; id++ {
-			pod, seen := execs[id]
+		ids := slices.Sorted(maps.Keys(execs))
+		running, pending := 0, 0
+		for _, id := range ids {
+			pod := execs[id]
+			lastID = max(lastID, id)
+			delete(requested, id)
+			if _, counted := failedAt[id]; counted {
+				continue
+			}
+			phase := pod.Status.Phase
 			switch {
-			case failed[id]:
-			case !seen && requested[id]:
-				pending++
-			case !seen:
-				missing = append(missing, id)
-			case pod.Status.Phase == corev1.PodPending || pod.Status.Phase == "":
-				pending++
-			}
-		}
-		for id := 1; id <= failures; id++ {
-			pod, seen := execs[id]
-			if failed[id] || !seen || pod.DeletionTimestamp != nil {
-				continue
-			}
-			if isTerminal(pod) {
-				failed[id] = true
-				continue
-			}
-			if pod.Status.Phase == corev1.PodRunning {
-				if _, err := terminate(deadline, e.client, pod.Namespace, pod.Name, failWith); err != nil {
-					log.Error("fail executor", "executor", pod.Name, "err", err)
+			case phase == corev1.PodFailed:
+				failedAt[id] = time.Now()
+				log.Info("executor failed", "executor", pod.Name, "failures", len(failedAt))
+			case phase == corev1.PodSucceeded:
+			case pod.DeletionTimestamp != nil && phase != corev1.PodRunning:
+			case phase == corev1.PodRunning:
+				if pod.DeletionTimestamp == nil && faults.fails(id) && e.failExecutor(deadline, log, pod, faults) {
+					failedAt[id] = time.Now()
+					log.Info("executor failed as asked", "executor", pod.Name, "reason", faults.with.Reason, "failures", len(failedAt))
 					continue
 				}
-				log.Info("executor failed as asked", "executor", pod.Name, "reason", failWith.Reason)
-				failed[id] = true
-				if deleteFailed {
-					if err := e.client.CoreV1().Pods(pod.Namespace).Delete(deadline, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-						log.Error("delete failed executor", "executor", pod.Name, "err", err)
-					}
-				}
+				running++
+			default:
+				pending++
 			}
 		}
-		if pending == 0 && len(missing) > 0 {
-			batch := missing[:min(plan.BatchSize, len(missing))]
+		pending += len(requested)
+		if plan.FailureLimit.Exceeded(slices.Collect(maps.Values(failedAt)), time.Now()) {
+			log.Error(plan.FailureLimit.Message(), "failures", len(failedAt))
+			return true
+		}
+		if pending == 0 && running < plan.Instances {
+			n := min(plan.Instances-running, plan.BatchSize)
+			var batch []int
 			created := 0
-			for _, id := range batch {
-				if err := e.createExecutor(deadline, plan, id); err != nil {
+			for range n {
+				lastID++
+				batch = append(batch, lastID)
+				if err := e.createExecutor(deadline, plan, lastID); err != nil {
 					log.Error("create executor", "err", err)
-					continue
+					break
 				}
-				requested[id] = true
+				requested[lastID] = true
 				created++
 			}
-			log.Info("executor batch requested", "ids", fmt.Sprint(batch), "created", created)
+			log.Info("executor batch requested", "ids", fmt.Sprint(batch), "created", created, "running", running, "target", plan.Instances)
 			if created > 0 {
 				continue
 			}
 		}
-		if len(missing) == 0 && len(failed) >= failures {
-			return
-		}
 		if !st.wait(deadline) {
-			return
+			return false
 		}
 	}
+}
+
+// failExecutor ends a running executor as the faults ask, and deletes it when they say so.
+func (e *Emulator) failExecutor(ctx context.Context, log *slog.Logger, pod *corev1.Pod, faults executorFaults) bool {
+	if _, err := terminate(ctx, e.client, pod.Namespace, pod.Name, faults.with); err != nil {
+		if ctx.Err() == nil {
+			log.Error("fail executor", "executor", pod.Name, "err", err)
+		}
+		return false
+	}
+	if faults.deleteThem {
+		if err := e.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			log.Error("delete failed executor", "executor", pod.Name, "err", err)
+		}
+	}
+	return true
+}
+
+// largestExecutorID is the largest executor id the driver has, from a live list: the cache
+// may not hold them all yet when the emulator has just started.
+func (e *Emulator) largestExecutorID(ctx context.Context, log *slog.Logger, driver *corev1.Pod) int {
+	list, err := e.client.CoreV1().Pods(driver.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(labels.Set{LabelRole: RoleExecutor}).String(),
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("list executors of driver", "err", err)
+		}
+		return 0
+	}
+	largest := 0
+	for i := range list.Items {
+		pod := &list.Items[i]
+		if ref := metav1.GetControllerOf(pod); ref == nil || ref.UID != driver.UID {
+			continue
+		}
+		if id, err := strconv.Atoi(pod.Labels[LabelExecID]); err == nil {
+			largest = max(largest, id)
+		}
+	}
+	return largest
+}
+
+func maxFailuresForLog(l ExecutorFailureLimit) string {
+	if !l.Enabled {
+		return "none"
+	}
+	return strconv.Itoa(l.Max)
 }
 
 func (e *Emulator) createExecutor(ctx context.Context, plan *ExecutorPlan, id int) error {

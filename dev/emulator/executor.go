@@ -40,23 +40,29 @@ type ExecutorPlan struct {
 	AppID               string
 	Resources           ExecutorResources
 	DeleteOnTermination bool
+	// FailureLimit is when the driver gives up on failing executors.
+	FailureLimit ExecutorFailureLimit
 
-	driver   *corev1.Pod
-	props    Properties
-	template *corev1.Pod
+	driver     *corev1.Pod
+	props      Properties
+	template   *corev1.Pod
+	sparkMajor int
+	steps      confSteps
 }
 
-// PlanExecutors applies Spark's ExecutorPodsAllocator and BasicExecutorFeatureStep settings.
+// PlanExecutors applies Spark's ExecutorPodsAllocator and executor feature step settings. An
+// error is a conf the driver would stop on.
 func PlanExecutors(driver *corev1.Pod, conf *DriverConf) (*ExecutorPlan, error) {
 	p := conf.Properties
 	plan := &ExecutorPlan{driver: driver, props: p, template: conf.ExecutorTemplate}
+	plan.sparkMajor, _ = sparkVersion(driver)
 	var err error
 	if plan.Instances, err = initialExecutors(p); err != nil {
 		return nil, err
 	}
 	// Config.scala's default: 5 until Spark 3.x, 10 from 4.0 (the driver's spark-version label).
 	def := "10"
-	if strings.HasPrefix(driver.Labels[LabelSparkVersion], "3.") || strings.HasPrefix(driver.Labels[LabelSparkVersion], "2.") {
+	if plan.sparkMajor < 4 {
 		def = "5"
 	}
 	batch := p.Get("spark.kubernetes.allocation.batch.size", def)
@@ -74,6 +80,12 @@ func PlanExecutors(driver *corev1.Pod, conf *DriverConf) (*ExecutorPlan, error) 
 	del := p.Get("spark.kubernetes.executor.deleteOnTermination", "true")
 	if plan.DeleteOnTermination, err = strconv.ParseBool(del); err != nil {
 		return nil, fmt.Errorf("read spark.kubernetes.executor.deleteOnTermination=%q: %w", del, err)
+	}
+	if plan.FailureLimit, err = executorFailureLimit(driver, p); err != nil {
+		return nil, err
+	}
+	if plan.steps, err = parseConfSteps(p, plan.sparkMajor); err != nil {
+		return nil, err
 	}
 	return plan, nil
 }
@@ -128,13 +140,21 @@ func (p *ExecutorPlan) Pod(id int) *corev1.Pod {
 			pod.Labels[k] = v
 		}
 	}
-	maps.Copy(pod.Labels, p.substituteAppID(p.props.WithPrefix("spark.kubernetes.executor.label.")))
+	labels := p.props.WithPrefix("spark.kubernetes.executor.label.")
+	if p.sparkMajor >= 4 {
+		// KubernetesExecutorConf.labels substitutes {{APP_ID}} and {{EXECUTOR_ID}} from Spark
+		// 4.0 (SPARK-47730); before, a label keeps them as written.
+		p.substituteIDs(labels, idStr)
+	}
+	maps.Copy(pod.Labels, labels)
 	// Spark's own labels last: users may not override them.
 	pod.Labels[LabelAppSelector] = p.AppID
 	pod.Labels[LabelRole] = RoleExecutor
 	pod.Labels[LabelExecID] = idStr
 	pod.Labels[LabelResourceProfileID] = defaultResourceProfileID
-	if ann := p.substituteAppID(p.props.WithPrefix("spark.kubernetes.executor.annotation.")); len(ann) > 0 {
+	// BasicExecutorFeatureStep: Utils.substituteAppNExecIds on every annotation (since 3.3,
+	// SPARK-38383).
+	if ann := p.substituteIDs(p.props.WithPrefix("spark.kubernetes.executor.annotation."), idStr); len(ann) > 0 {
 		if pod.Annotations == nil {
 			pod.Annotations = map[string]string{}
 		}
@@ -193,9 +213,8 @@ func (p *ExecutorPlan) Pod(id int) *corev1.Pod {
 	setEnv(&c, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: idStr})
 	setEnv(&c, corev1.EnvVar{Name: "SPARK_APPLICATION_ID", Value: p.AppID})
 	setEnv(&c, corev1.EnvVar{Name: "SPARK_RESOURCE_PROFILE_ID", Value: defaultResourceProfileID})
-	setEnv(&c, corev1.EnvVar{Name: "SPARK_EXECUTOR_POD_NAME", ValueFrom: &corev1.EnvVarSource{
-		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"},
-	}})
+	// spark.executorEnv.*, SPARK_EXECUTOR_POD_NAME, and the secret, env-secret and volume steps.
+	p.steps.apply(p, id, pod, &c)
 	pod.Spec.Containers = append([]corev1.Container{c}, others...)
 	pod.Status = corev1.PodStatus{}
 	return pod
@@ -237,9 +256,11 @@ func (p *ExecutorPlan) image(templateImage string) string {
 	return ""
 }
 
-func (p *ExecutorPlan) substituteAppID(m map[string]string) map[string]string {
+// substituteIDs is Utils.substituteAppNExecIds on every value of m.
+func (p *ExecutorPlan) substituteIDs(m map[string]string, execID string) map[string]string {
+	r := strings.NewReplacer("{{APP_ID}}", p.AppID, "{{EXECUTOR_ID}}", execID)
 	for k, v := range m {
-		m[k] = strings.ReplaceAll(v, "{{APP_ID}}", p.AppID)
+		m[k] = r.Replace(v)
 	}
 	return m
 }
