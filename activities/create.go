@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -14,6 +15,7 @@ import (
 // attempt's name that is not the attempt's fails for good with ErrForeignObject.
 func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (CreateOutput, error) {
 	r := &in.Rendered
+	defer keepAlive(ctx, 5*time.Second)()
 	applied, err := a.Cluster.Apply(ctx, r)
 	if err != nil {
 		return CreateOutput{}, createError(err)

@@ -28,7 +28,7 @@ import (
 // recordingSet names the files this recording writes: <recordingSet>-<name>.json. Histories
 // are append-only: after a change to workflow code, name a new set; a file that exists is
 // never rewritten, so the runs of every earlier version keep replaying.
-const recordingSet = "history-limits"
+const recordingSet = "create-heartbeat"
 
 // TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
 // and Render and fake Kubernetes-facing activities, and saves their histories for

@@ -102,6 +102,12 @@ var pruneOptions = workflow.ActivityOptions{
 	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
 }
 
+// versionCreateHeartbeat marks runs whose CreateResources heartbeats (createOptionsHeartbeat).
+const versionCreateHeartbeat = "create-heartbeat"
+
+// createOptionsHeartbeat: a worker killed while creating is noticed after 20 seconds.
+var createOptionsHeartbeat = withHeartbeat(withWaitForCancellation(createOptions), 20*time.Second)
+
 // Options of runs from versionRunIdentity on.
 var (
 	// A cancel waits for Create to finish, so Cleanup never runs while a driver is still
@@ -133,8 +139,11 @@ type jobRun struct {
 	wfID    string
 	runID   string // set from versionRunIdentity on: names and labels derive from it
 	version workflow.Version
-	status  Status
-	result  JobResult
+	// createHeartbeat: from versionCreateHeartbeat on, CreateResources heartbeats, so a worker
+	// that dies while creating is noticed in seconds, not at the 2-minute timeout.
+	createHeartbeat bool
+	status          Status
+	result          JobResult
 }
 
 // SparkJob runs one Spark application to its end. See JobResult for how it ends. carry is
@@ -155,6 +164,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	if j.version >= 1 {
 		j.runID = workflow.GetInfo(ctx).WorkflowExecution.RunID
 	}
+	j.createHeartbeat = workflow.GetVersion(ctx, versionCreateHeartbeat, workflow.DefaultVersion, 1) >= 1
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status, nil }); err != nil {
 		return JobResult{}, err
 	}
@@ -406,7 +416,11 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	j.show(ctx)
 	at.created = true
 	var c activities.CreateOutput
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, j.pick(createOptions, createOptionsAwaited)), a.CreateResources,
+	copts := j.pick(createOptions, createOptionsAwaited)
+	if j.createHeartbeat {
+		copts = createOptionsHeartbeat
+	}
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, copts), a.CreateResources,
 		activities.CreateInput{Rendered: r.Rendered}).Get(ctx, &c)
 	if err != nil {
 		if cancelled(ctx, err) {
