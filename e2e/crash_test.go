@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/kindling-dev/kindling/internal/crashpoint"
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/workflows"
@@ -149,15 +151,7 @@ func TestWorkerKilledAtACrashPointLeavesOneDriver(t *testing.T) {
 			w.died(2*time.Minute, "at "+point)
 			// The new worker has the same environment; the marker lets it pass the point.
 			w.start()
-			res, err := result(t, run, 6*time.Minute)
-			drivers.assertOnePerAttempt(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.State != workflows.StateCompleted || len(res.Attempts) != 1 {
-				t.Fatalf("state %s after %d attempts (%s): want COMPLETED in one attempt", res.State, len(res.Attempts), res.Reason)
-			}
-			assertNothingLeft(t, run.GetID(), res)
+			assertResumed(t, run, drivers, 1)
 		})
 	}
 }
@@ -180,13 +174,20 @@ func TestWorkerKilledBetweenAttempts(t *testing.T) {
 	w.kill()
 	t.Log("worker killed with SIGKILL between attempts")
 	w.start()
-	res, err := result(t, run, 5*time.Minute)
+	assertResumed(t, run, drivers, 2)
+}
+
+// assertResumed waits for a job whose worker was killed and started again, and checks it
+// COMPLETED in want attempts, never had two drivers for one attempt, and left nothing.
+func assertResumed(t *testing.T, run client.WorkflowRun, drivers *driverCounter, want int) {
+	t.Helper()
+	res, err := result(t, run, 6*time.Minute)
 	drivers.assertOnePerAttempt(t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != workflows.StateCompleted || len(res.Attempts) != 2 {
-		t.Fatalf("state %s after %d attempts (%s): want COMPLETED on the second", res.State, len(res.Attempts), res.Reason)
+	if res.State != workflows.StateCompleted || len(res.Attempts) != want {
+		t.Fatalf("state %s after %d attempts (%s): want COMPLETED in %d", res.State, len(res.Attempts), res.Reason, want)
 	}
 	assertNothingLeft(t, run.GetID(), res)
 }

@@ -353,13 +353,5 @@ func TestWorkerKilledDuringSupervisionResumes(t *testing.T) {
 	w.kill()
 	t.Log("worker killed with SIGKILL during supervision")
 	w.start()
-	res, err := result(t, run, 4*time.Minute)
-	drivers.assertOnePerAttempt(t)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.State != workflows.StateCompleted || len(res.Attempts) != 1 {
-		t.Fatalf("state %s after %d attempts (%s): want COMPLETED in one attempt", res.State, len(res.Attempts), res.Reason)
-	}
-	assertNothingLeft(t, run.GetID(), res)
+	assertResumed(t, run, drivers, 1)
 }

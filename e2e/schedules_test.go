@@ -225,7 +225,7 @@ func TestScheduleBackfillRunsEachDateOnce(t *testing.T) {
 	mustKindling(t, "schedule", "backfill", id, "--from", from, "--to", from, "--reprocess", "all")
 	waitFor(t, 2*time.Minute, "the reprocessed date", func() bool { return len(scheduleRuns(t, id)) == 4 })
 	for _, r := range scheduleRuns(t, id) {
-		_ = stack.temporal.CancelWorkflow(context.Background(), activitiesCleanupID(r.RunID), "")
+		_ = stack.temporal.CancelWorkflow(context.Background(), workflows.CleanupWorkflowID(r.RunID), "")
 	}
 }
 
@@ -253,7 +253,7 @@ func TestScheduleKeepsItsLastSuccessfulDriver(t *testing.T) {
 		t.Errorf("the newest successful run has %d driver pods; its schedule keeps 1 for its logs", n)
 	}
 	for _, r := range runs {
-		_ = stack.temporal.CancelWorkflow(context.Background(), activitiesCleanupID(r.RunID), "")
+		_ = stack.temporal.CancelWorkflow(context.Background(), workflows.CleanupWorkflowID(r.RunID), "")
 	}
 }
 
@@ -381,5 +381,3 @@ func TestOperatorScheduledExamplesApply(t *testing.T) {
 		t.Skip("no ScheduledSparkApplication among the operator's examples")
 	}
 }
-
-func activitiesCleanupID(runID string) string { return "kindling-cleanup-" + runID }
