@@ -18,12 +18,13 @@ import (
 // spec is a non-retryable ErrInvalidSpec whose message lists every problem, field by field.
 func (a *Activities) Validate(_ context.Context, in ValidateInput) (ValidateOutput, error) {
 	spec := in.Spec
-	dates, err := ResolveDates(in.Dates, job.UsesTemplates(&spec))
+	templated := job.UsesTemplates(&spec)
+	dates, err := ResolveDates(in.Dates, templated)
 	if err != nil {
 		return ValidateOutput{}, temporal.NewNonRetryableApplicationError("the run's dates: "+err.Error(), ErrInvalidSpec, nil)
 	}
 	// Unknown templates are left for render.Validate, which lists them with every other problem.
-	if dates != nil && job.UsesTemplates(&spec) && len(job.TemplateProblems(&spec)) == 0 {
+	if dates != nil && templated && len(job.TemplateProblems(&spec)) == 0 {
 		filled, err := job.FillTemplates(&spec, *dates)
 		if err != nil {
 			return ValidateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidSpec, nil)

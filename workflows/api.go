@@ -231,13 +231,19 @@ const ErrJobFailed = "SparkJobFailed"
 
 // ResultFromError returns the JobResult a failed or cancelled SparkJob carries in its error.
 func ResultFromError(err error) (JobResult, bool) {
-	var res JobResult
+	return resultFromError[JobResult](err, ErrJobFailed)
+}
+
+// resultFromError reads the result a workflow's failure (an ApplicationError of failedType) or
+// cancellation carries as its details.
+func resultFromError[T any](err error, failedType string) (T, bool) {
+	var res T
 	var ce *temporal.CanceledError
 	if errors.As(err, &ce) {
 		return res, ce.HasDetails() && ce.Details(&res) == nil
 	}
 	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) && ae.Type() == ErrJobFailed {
+	if errors.As(err, &ae) && ae.Type() == failedType {
 		return res, ae.HasDetails() && ae.Details(&res) == nil
 	}
 	return res, false

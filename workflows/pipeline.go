@@ -67,16 +67,7 @@ type TaskResult struct {
 
 // PipelineResultFromError returns the PipelineResult a failed or cancelled pipeline carries.
 func PipelineResultFromError(err error) (PipelineResult, bool) {
-	var res PipelineResult
-	var ce *temporal.CanceledError
-	if errors.As(err, &ce) {
-		return res, ce.HasDetails() && ce.Details(&res) == nil
-	}
-	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) && ae.Type() == ErrPipelineFailed {
-		return res, ae.HasDetails() && ae.Details(&res) == nil
-	}
-	return res, false
+	return resultFromError[PipelineResult](err, ErrPipelineFailed)
 }
 
 var validatePipelineOptions = workflow.LocalActivityOptions{
