@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 )
 
 // PruneInput names a schedule's finished runs of one kind whose objects are kept for log
@@ -38,42 +40,25 @@ func (a *Activities) PruneRuns(ctx context.Context, in PruneInput) (PruneOutput,
 	if a.Temporal == nil {
 		return out, errors.New("prune: this worker has no Temporal client")
 	}
-	q := fmt.Sprintf("TemporalScheduledById = '%s' AND ExecutionStatus = '%s'", in.ScheduleID, statusName(in.Status))
-	type run struct {
-		id, runID string
-		closed    time.Time
+	runs, err := ListScheduleRuns(ctx, a.Temporal, in.ScheduleID, fmt.Sprintf("ExecutionStatus = '%s'", statusName(in.Status)))
+	if err != nil {
+		return out, err
 	}
-	var runs []run
-	var token []byte
-	for {
-		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 200})
-		if err != nil {
-			return out, fmt.Errorf("list the runs of schedule %s: %w", in.ScheduleID, err)
-		}
-		for _, e := range resp.GetExecutions() {
-			if e.GetExecution().GetRunId() == in.ExceptRunID {
-				continue
-			}
-			runs = append(runs, run{e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), e.GetCloseTime().AsTime()})
-		}
-		if token = resp.GetNextPageToken(); len(token) == 0 {
-			break
-		}
-	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].closed.After(runs[j].closed) })
+	runs = slices.DeleteFunc(runs, func(r ScheduleRun) bool { return r.RunID == in.ExceptRunID || r.Closed == nil })
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Closed.After(*runs[j].Closed) })
 	for i, r := range runs {
 		if i < in.Keep {
 			continue
 		}
-		err := a.Temporal.CancelWorkflow(ctx, CleanupWorkflowID(r.runID), "")
+		err := a.Temporal.CancelWorkflow(ctx, CleanupWorkflowID(r.RunID), "")
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {
 			continue // its objects went with their TTL, or were never kept
 		}
 		if err != nil {
-			return out, fmt.Errorf("release the objects of %s: %w", r.id, err)
+			return out, fmt.Errorf("release the objects of %s: %w", r.WorkflowID, err)
 		}
-		out.Released = append(out.Released, r.id+"/"+r.runID)
+		out.Released = append(out.Released, r.WorkflowID+"/"+r.RunID)
 	}
 	if len(out.Released) > 0 {
 		logger(ctx).Info("run history limit: released older runs' objects", "schedule", in.ScheduleID, "status", statusName(in.Status), "runs", out.Released)
@@ -90,4 +75,51 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 		return "Failed"
 	}
 	return s.String()
+}
+
+// ScheduleRun is one run a schedule started (on time, by trigger or by backfill), as
+// Temporal's visibility lists it.
+type ScheduleRun struct {
+	Nominal    time.Time // the schedule's fire time (TemporalScheduledStartTime)
+	WorkflowID string
+	RunID      string
+	Status     enumspb.WorkflowExecutionStatus
+	Started    time.Time
+	Closed     *time.Time
+}
+
+// RunLister is the part of a Temporal client that lists workflow runs.
+type RunLister interface {
+	ListWorkflow(ctx context.Context, request *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+}
+
+// ListScheduleRuns lists every run the schedule started that also matches filter (a visibility
+// query, or ""), across pages.
+func ListScheduleRuns(ctx context.Context, l RunLister, scheduleID, filter string) ([]ScheduleRun, error) {
+	q := fmt.Sprintf("TemporalScheduledById = '%s'", scheduleID)
+	if filter != "" {
+		q += " AND " + filter
+	}
+	var out []ScheduleRun
+	var token []byte
+	for {
+		resp, err := l.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 200})
+		if err != nil {
+			return nil, fmt.Errorf("list the runs of schedule %s: %w", scheduleID, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			r := ScheduleRun{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+				Status: e.GetStatus(), Started: e.GetStartTime().AsTime()}
+			_ = converter.GetDefaultDataConverter().FromPayload(e.GetSearchAttributes().GetIndexedFields()["TemporalScheduledStartTime"], &r.Nominal)
+			r.Nominal = r.Nominal.UTC()
+			if e.GetCloseTime() != nil {
+				t := e.GetCloseTime().AsTime()
+				r.Closed = &t
+			}
+			out = append(out, r)
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return out, nil
+		}
+	}
 }

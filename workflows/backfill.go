@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/schedule"
 )
 
@@ -79,39 +79,21 @@ func PlanBackfill(c *schedule.Cron, from, to time.Time, last map[time.Time]Sched
 // ScheduleRuns lists the runs a schedule started whose nominal time is within [from, to],
 // newest first; a nominal time run more than once (reprocessed) appears once per run.
 func ScheduleRuns(ctx context.Context, c client.Client, scheduleID string, from, to time.Time, limit int) ([]ScheduledRun, error) {
-	q := fmt.Sprintf("TemporalScheduledById = '%s'", scheduleID)
+	var filter []string
 	if !from.IsZero() {
-		q += fmt.Sprintf(" AND TemporalScheduledStartTime >= '%s'", from.UTC().Format(time.RFC3339Nano))
+		filter = append(filter, fmt.Sprintf("TemporalScheduledStartTime >= '%s'", from.UTC().Format(time.RFC3339Nano)))
 	}
 	if !to.IsZero() {
-		q += fmt.Sprintf(" AND TemporalScheduledStartTime <= '%s'", to.UTC().Format(time.RFC3339Nano))
+		filter = append(filter, fmt.Sprintf("TemporalScheduledStartTime <= '%s'", to.UTC().Format(time.RFC3339Nano)))
 	}
-	var out []ScheduledRun
-	var token []byte
-	for limit <= 0 || len(out) < limit {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 100})
-		if err != nil {
-			return nil, fmt.Errorf("list the runs of schedule %s: %w", scheduleID, err)
-		}
-		for _, e := range resp.GetExecutions() {
-			sa := e.GetSearchAttributes().GetIndexedFields()
-			r := ScheduledRun{
-				WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
-				Status: e.GetStatus(), Started: e.GetStartTime().AsTime(),
-			}
-			_ = converter.GetDefaultDataConverter().FromPayload(sa["TemporalScheduledStartTime"], &r.Nominal)
-			r.Nominal = r.Nominal.UTC()
-			r.State = runState(e.GetStatus())
-			if e.GetCloseTime() != nil {
-				t := e.GetCloseTime().AsTime()
-				r.Closed = &t
-			}
-			out = append(out, r)
-		}
-		token = resp.GetNextPageToken()
-		if len(token) == 0 {
-			break
-		}
+	runs, err := activities.ListScheduleRuns(ctx, c, scheduleID, strings.Join(filter, " AND "))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ScheduledRun, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, ScheduledRun{Nominal: r.Nominal, WorkflowID: r.WorkflowID, RunID: r.RunID, Status: r.Status,
+			State: runState(r.Status), Started: r.Started, Closed: r.Closed})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
 	if limit > 0 && len(out) > limit {
