@@ -39,6 +39,18 @@ func (o *temporalOptions) dial() (client.Client, error) {
 	return c, nil
 }
 
+// withClient makes a command's RunE that dials Temporal, runs fn with the client and closes it.
+func (o *temporalOptions) withClient(fn func(cmd *cobra.Command, args []string, c client.Client) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := o.dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return fn(cmd, args, c)
+	}
+}
+
 // runURL is the run's page in the Temporal UI.
 func (o *temporalOptions) runURL(workflowID, runID string) string {
 	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history",

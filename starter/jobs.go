@@ -10,6 +10,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/kindling-dev/kindling/workflows"
@@ -21,12 +22,7 @@ func newStatusCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "status ID",
 		Short: "Show a job's live state, or its result once it has ended",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			ctx := cmd.Context()
 			desc, err := c.DescribeWorkflowExecution(ctx, args[0], "")
 			if err != nil {
@@ -61,7 +57,7 @@ func newStatusCmd(opts *temporalOptions) *cobra.Command {
 			fmt.Fprint(out, formatResult(res))
 			fmt.Fprintf(out, "  history: %s\n", opts.runURL(args[0], runID))
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
@@ -72,18 +68,13 @@ func newCancelCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "cancel ID",
 		Short: "Stop a job: its driver and executors are deleted and it ends CANCELLED",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			if err := c.CancelWorkflow(cmd.Context(), args[0], ""); err != nil {
 				return fmt.Errorf("cancel job %s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "cancel requested for %s; its driver and executors are being deleted\n", args[0])
 			return nil
-		},
+		}),
 	}
 }
 
@@ -94,12 +85,7 @@ func newListCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "list",
 		Short: "List Spark jobs, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, _ []string, c client.Client) error {
 			q := fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowName)
 			if query != "" {
 				q += " AND (" + query + ")"
@@ -131,7 +117,7 @@ func newListCmd(opts *temporalOptions) *cobra.Command {
 				}
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&query, "query", "q", "", "extra visibility filter, e.g. \"KindlingState = 'FAILED'\"")
 	cmd.Flags().IntVar(&limit, "limit", 50, "most jobs to list")

@@ -179,12 +179,7 @@ func newPipelineStatusCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "status ID",
 		Short: "Show a pipeline's tasks: state, tries, duration, reason",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			ctx := cmd.Context()
 			d, err := c.DescribeWorkflowExecution(ctx, args[0], "")
 			if err != nil {
@@ -213,7 +208,7 @@ func newPipelineStatusCmd(opts *temporalOptions) *cobra.Command {
 				res = r
 			}
 			return reportPipeline(cmd.OutOrStdout(), res, output)
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
@@ -224,12 +219,7 @@ func newPipelineListCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "list",
 		Short: "List pipelines, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, _ []string, c client.Client) error {
 			resp, err := c.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{
 				Query: fmt.Sprintf("WorkflowType = '%s'", workflows.PipelineWorkflowName), PageSize: 50})
 			if err != nil {
@@ -242,7 +232,7 @@ func newPipelineListCmd(opts *temporalOptions) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.GetExecution().GetWorkflowId(), str(sa["KindlingJobName"]), e.GetStatus(), e.GetStartTime().AsTime().Local().Format(time.DateTime))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -251,17 +241,12 @@ func newPipelineCancelCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "cancel ID",
 		Short: "Cancel a pipeline: its running jobs are cancelled and cleaned up; onExit still runs",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			if err := c.CancelWorkflow(cmd.Context(), args[0], ""); err != nil {
 				return fmt.Errorf("cancel pipeline %s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "cancel requested for pipeline %s\n", args[0])
 			return nil
-		},
+		}),
 	}
 }

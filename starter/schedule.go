@@ -283,12 +283,7 @@ func newScheduleListCmd(opts *temporalOptions, output *string) *cobra.Command {
 		Use:   "list",
 		Short: "List the Spark job schedules",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, _ []string, c client.Client) error {
 			ctx := cmd.Context()
 			it, err := c.ScheduleClient().List(ctx, client.ScheduleListOptions{PageSize: 100})
 			if err != nil {
@@ -323,7 +318,7 @@ func newScheduleListCmd(opts *temporalOptions, output *string) *cobra.Command {
 				}
 				return tw.Flush()
 			})
-		},
+		}),
 	}
 }
 
@@ -333,12 +328,7 @@ func newScheduleDescribeCmd(opts *temporalOptions, output *string) *cobra.Comman
 		Use:   "describe ID",
 		Short: "Show a schedule: when it runs, its next runs and its last runs with their state",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			ctx := cmd.Context()
 			d, err := c.ScheduleClient().GetHandle(ctx, args[0]).Describe(ctx)
 			if err != nil {
@@ -359,7 +349,7 @@ func newScheduleDescribeCmd(opts *temporalOptions, output *string) *cobra.Comman
 				v.Recent = append(v.Recent, viewRun(ctx, c, r, v.location))
 			}
 			return printAs(cmd.OutOrStdout(), *output, v, func() error { return describeText(cmd.OutOrStdout(), v, opts) })
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&runs, "runs", 10, "how many of the last runs to show")
 	return cmd
@@ -450,14 +440,10 @@ func newSchedulePauseCmd(opts *temporalOptions, pause bool) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			h := c.ScheduleClient().GetHandle(cmd.Context(), args[0])
 			verb := "resumed"
+			var err error
 			if pause {
 				verb = "paused"
 				err = h.Pause(cmd.Context(), client.SchedulePauseOptions{Note: orDefault(note, "paused with kindling schedule pause")})
@@ -469,7 +455,7 @@ func newSchedulePauseCmd(opts *temporalOptions, pause bool) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s %s\n", args[0], verb)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why, shown with the schedule")
 	return cmd
@@ -483,42 +469,32 @@ func orDefault(s, def string) string {
 }
 
 func newScheduleTriggerCmd(opts *temporalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "trigger ID",
-		Short: "Start a run now, as the schedule would (its concurrency policy applies)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := c.ScheduleClient().GetHandle(cmd.Context(), args[0]).Trigger(cmd.Context(), client.ScheduleTriggerOptions{}); err != nil {
-				return scheduleError(args[0], err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s triggered: a run starts now (`kindling schedule describe %s` shows it)\n", args[0], args[0])
-			return nil
+	return newScheduleHandleCmd(opts, "trigger ID", "Start a run now, as the schedule would (its concurrency policy applies)",
+		func(ctx context.Context, h client.ScheduleHandle) error {
+			return h.Trigger(ctx, client.ScheduleTriggerOptions{})
 		},
-	}
+		"schedule %[1]s triggered: a run starts now (`kindling schedule describe %[1]s` shows it)")
 }
 
 func newScheduleDeleteCmd(opts *temporalOptions) *cobra.Command {
+	return newScheduleHandleCmd(opts, "delete ID", "Delete a schedule; runs already started go on",
+		func(ctx context.Context, h client.ScheduleHandle) error { return h.Delete(ctx) },
+		"schedule %[1]s deleted")
+}
+
+// newScheduleHandleCmd is a command that does one thing to the schedule it names and says so.
+func newScheduleHandleCmd(opts *temporalOptions, use, short string, do func(context.Context, client.ScheduleHandle) error, done string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a schedule; runs already started go on",
+		Use:   use,
+		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := c.ScheduleClient().GetHandle(cmd.Context(), args[0]).Delete(cmd.Context()); err != nil {
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
+			if err := do(cmd.Context(), c.ScheduleClient().GetHandle(cmd.Context(), args[0])); err != nil {
 				return scheduleError(args[0], err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s deleted\n", args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), done+"\n", args[0])
 			return nil
-		},
+		}),
 	}
 }
 
@@ -534,13 +510,8 @@ func newScheduleBackfillCmd(opts *temporalOptions, output *string) *cobra.Comman
 			"--reprocess says otherwise: none (default) runs only dates without a run, failed also dates whose " +
 			"last run did not complete, all every date. A date whose run is still running is never started twice.",
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			id := args[0]
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			ctx := cmd.Context()
 			d, err := c.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 			if err != nil {
@@ -615,7 +586,7 @@ func newScheduleBackfillCmd(opts *temporalOptions, output *string) *cobra.Comman
 				fmt.Fprintln(w)
 				return nil
 			})
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&from, "from", "", "first logical date (2026-11-01, or an RFC 3339 time)")
 	cmd.Flags().StringVar(&to, "to", "", "last logical date, inclusive (a date takes in the whole day)")

@@ -19,12 +19,7 @@ func newSweepCmd(opts *temporalOptions) *cobra.Command {
 		Long: "Runs the sweep a worker also runs on a schedule: every Kindling object whose workflow run has\n" +
 			"ended, and that no delayed cleanup keeps for its time to live, is deleted.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: opts.withClient(func(cmd *cobra.Command, _ []string, c client.Client) error {
 			ctx := cmd.Context()
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID: fmt.Sprintf("kindling-sweep-by-hand-%d", time.Now().UnixNano()), TaskQueue: queue,
@@ -42,7 +37,7 @@ func newSweepCmd(opts *temporalOptions) *cobra.Command {
 			}
 			fmt.Fprintf(w, "%d ended runs swept, %d runs left alone (running, or kept for their time to live)\n", len(out.Deleted), out.Kept)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&namespace, "kube-namespace", "", "Kubernetes namespace to sweep (default: every namespace the worker watches)")
 	cmd.Flags().StringVar(&queue, "task-queue", workflows.TaskQueue, "task queue of the workers that run it")
