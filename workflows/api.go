@@ -156,6 +156,9 @@ type JobResult struct {
 	Attempts     []AttemptResult         `json:"attempts"`
 	Dependencies []activities.Dependency `json:"dependencies"`
 	Dates        *job.Dates              `json:"dates,omitempty"`
+	// Output is what a succeeded driver wrote as its termination message (at most 4 KiB): a
+	// pipeline reads it as the task's outputs.
+	Output string `json:"output,omitempty"`
 }
 
 // AttemptResult is one attempt: one set of driver, service and conf objects with fresh names.
@@ -194,6 +197,20 @@ type Carry struct {
 	Dates       *job.Dates   `json:"dates,omitempty"`
 	LogicalDate *time.Time   `json:"logicalDate,omitempty"`
 	Schedule    *ScheduleRef `json:"schedule,omitempty"`
+
+	// Resume, for a Pipeline, is the earlier run this one resumes (`kindling pipeline resume`).
+	Resume *PipelineResume `json:"resume,omitempty"`
+}
+
+// PipelineResume is what a resumed pipeline run reuses: the earlier run's tasks. A task that
+// succeeded there, with the same inputs (its job spec with its templates filled, the run's
+// dates, and its upstream tasks' results), is not run again.
+type PipelineResume struct {
+	From  string                `json:"from"` // the earlier run's workflow ID
+	Tasks map[string]TaskResult `json:"tasks"`
+	// Rerun are tasks that run again whatever they did before, with everything downstream of
+	// them (`--from TASK`).
+	Rerun []string `json:"rerun,omitempty"`
 }
 
 // ScheduleRef names the schedule that starts a run, and how it fires: from these and the

@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,7 +36,8 @@ const (
 	TaskRunning   = "RUNNING"
 	TaskSucceeded = "SUCCEEDED"
 	TaskFailed    = "FAILED"
-	TaskSkipped   = "SKIPPED" // a dependency did not succeed, or failFast stopped it
+	TaskSkipped   = "SKIPPED" // its `when` was false (before pipeline-flow: also what OMITTED is now)
+	TaskOmitted   = "OMITTED" // what it depends on did not allow it, or the pipeline stopped first
 	TaskCancelled = "CANCELLED"
 )
 
@@ -51,6 +55,8 @@ type PipelineResult struct {
 	Tasks  map[string]TaskResult `json:"tasks"`
 	Order  []string              `json:"order"` // the tasks in the file's order, OnExit last
 	Dates  *job.Dates            `json:"dates,omitempty"`
+	// ResumedFrom is the run this one resumed (`kindling pipeline resume`).
+	ResumedFrom string `json:"resumedFrom,omitempty"`
 }
 
 // TaskResult is one task's part of a pipeline's run.
@@ -63,6 +69,15 @@ type TaskResult struct {
 	StartedAt  *time.Time `json:"startedAt,omitempty"`
 	EndedAt    *time.Time `json:"endedAt,omitempty"`
 	Job        *JobResult `json:"job,omitempty"`
+	// Outputs are what the task's driver wrote as its output (a JSON object, at most 4 KiB),
+	// for {{ tasks.NAME.outputs.KEY }} in the tasks after it.
+	Outputs map[string]string `json:"outputs,omitempty"`
+	// Input identifies what the task ran with: a hash of its job spec with its templates
+	// filled, the run's dates and its upstream tasks' results. A resumed run reuses a
+	// succeeded task whose input is the same.
+	Input string `json:"input,omitempty"`
+	// ReusedFrom is the pipeline run whose job this is, when a resumed run reused it.
+	ReusedFrom string `json:"reusedFrom,omitempty"`
 }
 
 // PipelineResultFromError returns the PipelineResult a failed or cancelled pipeline carries.
@@ -83,7 +98,16 @@ type pipelineRun struct {
 	running map[string]workflow.ChildWorkflowFuture
 	ctx     workflow.Context // for show
 	dates   *job.Dates       // what every task stands for
+	// flow: the run follows versionPipelineFlow (depends, when, outputs, resume, OMITTED).
+	flow   bool
+	resume *PipelineResume
+	rerun  map[string]bool // tasks a resume runs again whatever they did before
 }
+
+// versionPipelineFlow marks pipeline runs that know depends expressions, when conditions,
+// outputs between tasks and resuming, and that call a task not run for its dependencies
+// OMITTED (SKIPPED before).
+const versionPipelineFlow = "pipeline-flow"
 
 // versionPipelineDates marks pipeline runs that resolve their dates once and hand them to
 // every task.
@@ -136,6 +160,12 @@ func Pipeline(ctx workflow.Context, spec pipeline.Spec, carry Carry) (PipelineRe
 		return PipelineResult{}, temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidSpec, nil)
 	}
 
+	if p.flow = workflow.GetVersion(ctx, versionPipelineFlow, workflow.DefaultVersion, 1) >= 1; p.flow && carry.Resume != nil {
+		p.resume = carry.Resume
+		p.rerun = spec.Downstream(carry.Resume.Rerun...)
+		p.result.ResumedFrom = carry.Resume.From
+	}
+
 	p.runDAG(ctx)
 	state, reason := p.outcome(ctx)
 	if spec.OnExit != nil {
@@ -144,7 +174,11 @@ func Pipeline(ctx workflow.Context, spec pipeline.Spec, carry Carry) (PipelineRe
 		defer cancel()
 		t := *spec.OnExit
 		t.Job.Driver.Env = append(slices.Clone(t.Job.Driver.Env), corev1.EnvVar{Name: "KINDLING_PIPELINE_STATUS", Value: state})
-		p.start(ectx, t, 1)
+		if p.flow {
+			filled, _ := p.fill(t, true) // missing outputs are empty for the exit task
+			t.Job = *filled
+		}
+		p.start(ectx, t, t.Job, 1, "")
 		p.wait(ectx)
 	}
 	p.result.State, p.result.Reason = state, reason
@@ -164,9 +198,16 @@ func (p *pipelineRun) runDAG(ctx workflow.Context) {
 	tries := map[string]int{}
 	for {
 		stop := ctx.Err() != nil || (p.spec.FailsFast() && p.anyFailed())
-		if !stop {
+		// A task decided without a job (omitted, skipped, reused, failed to start) may let
+		// others go: look again until nothing changes.
+		for progressed := !stop; progressed; {
+			progressed = false
 			for _, t := range p.spec.Tasks {
-				if p.result.Tasks[t.Name].State != TaskPending {
+				if p.result.Tasks[t.Name].State != TaskPending || (p.flow && p.spec.FailsFast() && p.anyFailed()) {
+					continue
+				}
+				if p.flow {
+					progressed = p.decide(ctx, t, tries) || progressed
 					continue
 				}
 				switch p.readiness(t) {
@@ -175,7 +216,7 @@ func (p *pipelineRun) runDAG(ctx workflow.Context) {
 						continue
 					}
 					tries[t.Name]++
-					p.start(ctx, t, tries[t.Name])
+					p.start(ctx, t, t.Job, tries[t.Name], "")
 				case blocked:
 					p.set(t.Name, TaskResult{State: TaskSkipped, Reason: "a dependency did not succeed"})
 				}
@@ -192,15 +233,192 @@ func (p *pipelineRun) runDAG(ctx workflow.Context) {
 			}
 		}
 	}
+	left := TaskSkipped
+	if p.flow {
+		left = TaskOmitted
+	}
 	for _, name := range p.result.Order {
 		if r := p.result.Tasks[name]; r.State == TaskPending && (p.spec.OnExit == nil || name != p.spec.OnExit.Name) {
 			why := "the pipeline stopped after a failure (failFast)"
 			if ctx.Err() != nil {
 				why = "the pipeline was cancelled"
 			}
-			p.set(name, TaskResult{State: TaskSkipped, Reason: why})
+			p.set(name, TaskResult{State: left, Reason: why})
 		}
 	}
+}
+
+// decide moves a pending task on once every task it waits for has ended: omitted when its
+// dependencies do not allow it, skipped when its `when` is false, failed when its templates
+// cannot be filled, reused from the run it resumes, or started when a slot is free. It
+// reports whether the task was settled without a job.
+func (p *pipelineRun) decide(ctx workflow.Context, t pipeline.Task, tries map[string]int) bool {
+	for _, d := range t.Upstream() {
+		if resultName(p.result.Tasks[d].State) == "" {
+			return false // still waiting
+		}
+	}
+	if t.Depends != "" {
+		if d, err := pipeline.ParseDepends(t.Depends); err == nil && !d.Eval(p.resultOf) {
+			p.set(t.Name, TaskResult{State: TaskOmitted, Reason: fmt.Sprintf("depends %q was false", t.Depends)})
+			return true
+		}
+	} else {
+		for _, d := range t.Dependencies {
+			if r := p.resultOf(d); r != pipeline.ResultSucceeded && r != pipeline.ResultSkipped {
+				p.set(t.Name, TaskResult{State: TaskOmitted, Reason: fmt.Sprintf("dependency %s %s", d, strings.ToLower(p.result.Tasks[d].State))})
+				return true
+			}
+		}
+	}
+	if t.When != "" {
+		w, err := pipeline.ParseWhen(t.When)
+		var run bool
+		var missing error
+		if err == nil {
+			run, err = w.Eval(func(name string) string {
+				v, _, err := p.value(name)
+				if err != nil && missing == nil {
+					missing = err
+				}
+				return v
+			})
+		}
+		if missing != nil {
+			err = missing
+		}
+		switch {
+		case err != nil:
+			p.set(t.Name, TaskResult{State: TaskFailed, Reason: fmt.Sprintf("when %q: %v", t.When, err)})
+			return true
+		case !run:
+			p.set(t.Name, TaskResult{State: TaskSkipped, Reason: fmt.Sprintf("when %q was false", t.When)})
+			return true
+		}
+	}
+	spec, err := p.fill(t, false)
+	if err != nil {
+		p.set(t.Name, TaskResult{State: TaskFailed, Reason: err.Error()})
+		return true
+	}
+	input := p.fingerprint(t, spec)
+	if p.resume != nil && !p.rerun[t.Name] {
+		if prev, ok := p.resume.Tasks[t.Name]; ok && prev.State == TaskSucceeded && prev.Input != "" && prev.Input == input {
+			if prev.ReusedFrom == "" {
+				prev.ReusedFrom = p.resume.From
+			}
+			prev.Reason = "reused: it succeeded in " + prev.ReusedFrom + " with the same inputs"
+			p.set(t.Name, prev)
+			return true
+		}
+	}
+	if p.spec.Parallelism > 0 && len(p.running) >= p.spec.Parallelism {
+		return false
+	}
+	tries[t.Name]++
+	p.start(ctx, t, *spec, tries[t.Name], input)
+	return false
+}
+
+// resultName is a task state as a depends expression names it; "" while it has not ended.
+func resultName(state string) string {
+	switch state {
+	case TaskSucceeded:
+		return pipeline.ResultSucceeded
+	case TaskFailed, TaskCancelled:
+		return pipeline.ResultFailed
+	case TaskSkipped:
+		return pipeline.ResultSkipped
+	case TaskOmitted:
+		return pipeline.ResultOmitted
+	}
+	return ""
+}
+
+func (p *pipelineRun) resultOf(task string) string { return resultName(p.result.Tasks[task].State) }
+
+// value is a template's value in this run: a task's output or status, or one of the run's
+// dates. ok is false for a name it does not know.
+func (p *pipelineRun) value(name string) (string, bool, error) {
+	ref, ok, err := pipeline.ParseTaskRef(name)
+	switch {
+	case err != nil:
+		return "", true, err
+	case !ok:
+		if p.dates != nil {
+			v, ok := p.dates.Values()[name]
+			return v, ok, nil
+		}
+		return "", false, nil
+	}
+	r := p.result.Tasks[ref.Task]
+	if ref.Key == "" {
+		return resultName(r.State), true, nil
+	}
+	if v, ok := r.Outputs[ref.Key]; ok {
+		return v, true, nil
+	}
+	keys := make([]string, 0, len(r.Outputs))
+	for k := range r.Outputs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	switch {
+	case r.State != TaskSucceeded:
+		return "", true, fmt.Errorf("{{ %s }}: task %s did not succeed (%s), so it has no output", name, ref.Task, strings.ToLower(r.State))
+	case len(keys) == 0:
+		return "", true, fmt.Errorf("{{ %s }}: task %s wrote no output (a JSON object in %s)", name, ref.Task, pipeline.OutputPath)
+	}
+	return "", true, fmt.Errorf("{{ %s }}: task %s's output has no key %s (its keys: %s)", name, ref.Task, ref.Key, strings.Join(keys, ", "))
+}
+
+// fill returns the task's job with the task templates ({{ tasks.a.outputs.rows }}, {{
+// tasks.a.status }}) filled; the dates' templates are the job's own Validate's to fill. A
+// missing output is an error, except for the exit task, which gets the empty string.
+func (p *pipelineRun) fill(t pipeline.Task, exit bool) (*job.JobSpec, error) {
+	var errs []string
+	spec := job.ReplaceTemplates(&t.Job, func(name string) (string, bool) {
+		if !strings.HasPrefix(name, "tasks.") {
+			return "", false
+		}
+		v, _, err := p.value(name)
+		if err != nil && !exit {
+			errs = append(errs, err.Error())
+		}
+		return v, true
+	})
+	if len(errs) > 0 {
+		return nil, errors.New(strings.Join(errs, "; "))
+	}
+	return spec, nil
+}
+
+// fingerprint identifies a task's inputs: its filled job spec, its when, the run's dates, and
+// each upstream task's result, outputs and own fingerprint, so a change anywhere upstream
+// changes it.
+func (p *pipelineRun) fingerprint(t pipeline.Task, spec *job.JobSpec) string {
+	type upstream struct {
+		Task, State, Input string
+		Outputs            map[string]string
+	}
+	in := struct {
+		Job      *job.JobSpec
+		When     string
+		Dates    *job.Dates
+		Upstream []upstream
+	}{Job: spec, When: t.When, Dates: p.dates}
+	ups := slices.Clone(t.Upstream())
+	slices.Sort(ups)
+	for _, d := range ups {
+		r := p.result.Tasks[d]
+		in.Upstream = append(in.Upstream, upstream{Task: d, State: r.State, Input: r.Input, Outputs: r.Outputs})
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 type readiness int
@@ -227,11 +445,16 @@ func (p *pipelineRun) readiness(t pipeline.Task) readiness {
 
 func (p *pipelineRun) anyFailed() bool {
 	for _, name := range p.result.Order {
-		if p.result.Tasks[name].State == TaskFailed {
+		if p.result.Tasks[name].State == TaskFailed && !p.handled(name) {
 			return true
 		}
 	}
 	return false
+}
+
+// handled: a task's depends names name.Failed, so the pipeline expects that failure.
+func (p *pipelineRun) handled(name string) bool {
+	return p.flow && p.spec.FailureHandled(name)
 }
 
 func (p *pipelineRun) task(name string) *pipeline.Task {
@@ -253,9 +476,8 @@ func TaskWorkflowID(pipelineID, task string, try int) string {
 	return id
 }
 
-// start starts a task's SparkJob child.
-func (p *pipelineRun) start(ctx workflow.Context, t pipeline.Task, try int) {
-	spec := t.Job
+// start starts a task's SparkJob child with spec (the task's job, its templates filled).
+func (p *pipelineRun) start(ctx workflow.Context, t pipeline.Task, spec job.JobSpec, try int, input string) {
 	id := TaskWorkflowID(p.id, t.Name, try)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:          id,
@@ -269,7 +491,7 @@ func (p *pipelineRun) start(ctx workflow.Context, t pipeline.Task, try int) {
 	})
 	now := workflow.Now(ctx)
 	p.running[t.Name] = workflow.ExecuteChildWorkflow(cctx, WorkflowName, spec, Carry{Dates: p.dates})
-	p.set(t.Name, TaskResult{State: TaskRunning, WorkflowID: id, Tries: try, StartedAt: &now})
+	p.set(t.Name, TaskResult{State: TaskRunning, WorkflowID: id, Tries: try, StartedAt: &now, Input: input})
 }
 
 // waitOne waits for one running task to end, records how, and returns its name.
@@ -310,6 +532,13 @@ func (p *pipelineRun) finish(ctx workflow.Context, name string) {
 	case err == nil:
 		r.State, r.Reason = TaskSucceeded, ""
 		r.Job = &res
+		if p.flow {
+			out, err := pipeline.ParseOutputs(res.Output)
+			if err != nil {
+				r.State, r.Reason = TaskFailed, err.Error()
+			}
+			r.Outputs = out
+		}
 	default:
 		if jr, ok := ResultFromError(err); ok {
 			r.Job = &jr
@@ -338,7 +567,7 @@ func (p *pipelineRun) outcome(ctx workflow.Context) (string, string) {
 		return StateCancelled, "cancelled"
 	}
 	for _, name := range p.result.Order {
-		if r := p.result.Tasks[name]; r.State == TaskFailed {
+		if r := p.result.Tasks[name]; r.State == TaskFailed && !p.handled(name) {
 			return StateFailed, fmt.Sprintf("task %s failed: %s", name, r.Reason)
 		}
 	}

@@ -27,6 +27,8 @@ type fakeJobs struct {
 	tries    map[string]int
 	spans    map[string][2]time.Time
 	envSeen  map[string]string
+	output   map[string]string      // task → what its driver writes as its termination message
+	specs    map[string]job.JobSpec // task → the spec its last job got
 }
 
 func newPipelineEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeJobs) {
@@ -35,13 +37,15 @@ func newPipelineEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeJobs
 	env.SetTestTimeout(30 * time.Second)
 	Register(env)
 	env.RegisterActivity(&activities.Activities{})
-	f := &fakeJobs{env: env, duration: map[string]time.Duration{}, fail: map[string]int{}, tries: map[string]int{}, spans: map[string][2]time.Time{}, envSeen: map[string]string{}}
+	f := &fakeJobs{env: env, duration: map[string]time.Duration{}, fail: map[string]int{}, tries: map[string]int{}, spans: map[string][2]time.Time{}, envSeen: map[string]string{},
+		output: map[string]string{}, specs: map[string]job.JobSpec{}}
 	env.OnWorkflow(WorkflowName, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(ctx workflow.Context, spec job.JobSpec, _ Carry) (JobResult, error) {
 			task := spec.Name
 			f.mu.Lock()
 			f.tries[task]++
 			try := f.tries[task]
+			f.specs[task] = spec
 			for _, e := range spec.Driver.Env {
 				if e.Name == "KINDLING_PIPELINE_STATUS" {
 					f.envSeen[task] = e.Value
@@ -63,7 +67,7 @@ func newPipelineEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeJobs
 				res := JobResult{State: StateFailed, Reason: "app failed with exit code 3"}
 				return JobResult{}, temporal.NewNonRetryableApplicationError(res.Reason, ErrJobFailed, nil, res)
 			}
-			return JobResult{State: StateCompleted}, nil
+			return JobResult{State: StateCompleted, Output: f.output[task]}, nil
 		})
 	env.OnActivity(a.ValidatePipeline, mock.Anything, mock.Anything).Return(activities.ValidatePipelineOutput{}, nil)
 	return env, f
@@ -82,7 +86,12 @@ func diamond(parallelism int) pipeline.Spec {
 
 func runPipeline(t *testing.T, env *testsuite.TestWorkflowEnvironment, s pipeline.Spec) (PipelineResult, error) {
 	t.Helper()
-	env.ExecuteWorkflow(PipelineWorkflowName, s, Carry{})
+	return runPipelineWith(t, env, s, Carry{})
+}
+
+func runPipelineWith(t *testing.T, env *testsuite.TestWorkflowEnvironment, s pipeline.Spec, carry Carry) (PipelineResult, error) {
+	t.Helper()
+	env.ExecuteWorkflow(PipelineWorkflowName, s, carry)
 	require.True(t, env.IsWorkflowCompleted())
 	if err := env.GetWorkflowError(); err != nil {
 		res, ok := PipelineResultFromError(err)
@@ -126,7 +135,7 @@ func TestFailedTaskStopsItsDownstreamAndFailsThePipeline(t *testing.T) {
 	require.Contains(t, ae.Message(), "task c failed: app failed with exit code 3")
 	require.Equal(t, TaskSucceeded, res.Tasks["b"].State, "b was running: it finishes")
 	require.Equal(t, TaskFailed, res.Tasks["c"].State)
-	require.Equal(t, TaskSkipped, res.Tasks["d"].State)
+	require.Equal(t, TaskOmitted, res.Tasks["d"].State)
 	require.NotContains(t, f.tries, "d")
 }
 
@@ -139,7 +148,7 @@ func TestFailFastOffRunsEveryBranch(t *testing.T) {
 	f.duration["a"] = time.Second
 	res, _ := runPipeline(t, env, s)
 	require.Equal(t, TaskSucceeded, res.Tasks["b"].State)
-	require.Equal(t, TaskSkipped, res.Tasks["c"].State)
+	require.Equal(t, TaskOmitted, res.Tasks["c"].State)
 
 	env, f = newPipelineEnv(t)
 	f.fail["a"] = 1
@@ -147,7 +156,7 @@ func TestFailFastOffRunsEveryBranch(t *testing.T) {
 	on := pipeline.Spec{Name: "etl", Namespace: "jobs", Parallelism: 1,
 		Tasks: []pipeline.Task{task("a"), task("b")}}
 	res, _ = runPipeline(t, env, on)
-	require.Equal(t, TaskSkipped, res.Tasks["b"].State, "failFast: nothing new starts after a failure")
+	require.Equal(t, TaskOmitted, res.Tasks["b"].State, "failFast: nothing new starts after a failure")
 }
 
 func TestTaskRetriesAreNewJobs(t *testing.T) {
@@ -185,6 +194,6 @@ func TestCancelledPipelineCancelsItsJobsAndRunsOnExit(t *testing.T) {
 	require.Equal(t, StateCancelled, res.State)
 	// (The test environment does not pass the cancel on to a mocked child; e2e
 	// TestPipelineCancelLeavesNoPod shows the jobs cancelled and their drivers gone.)
-	require.Equal(t, TaskSkipped, res.Tasks["b"].State)
+	require.Equal(t, TaskOmitted, res.Tasks["b"].State)
 	require.Equal(t, StateCancelled, f.envSeen["notify"])
 }

@@ -262,6 +262,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 			state, reason = StateFailed, at.result.Reason
 			if at.end == endSucceeded {
 				state, reason = StateCompleted, ""
+				j.result.Output = at.outcome.Output
 			}
 			break
 		}

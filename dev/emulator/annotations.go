@@ -32,6 +32,10 @@ const (
 	// exit-code, …, the annotations' names without the prefix) override the annotations when
 	// the driver starts: a test changes it between runs, as a user fixes a job's input.
 	AnnotationOutcomeFrom = "emulator.kindling.dev/outcome-from"
+	// AnnotationTerminationMessage is what the driver writes to /dev/termination-log before it
+	// ends (a pipeline task's output, a JSON object); like the kubelet, the emulator keeps at
+	// most 4096 bytes of it.
+	AnnotationTerminationMessage = "emulator.kindling.dev/termination-message"
 
 	// AnnotationStartedAt is written by the emulator when it first sees the driver running, so
 	// a restarted emulator ends the driver on the original schedule.
@@ -60,7 +64,11 @@ type Outcome struct {
 	ExecutorOOMBelow    *resource.Quantity // nil: executors are never OOMKilled
 	ImagePullError      bool
 	SidecarsKeepRunning bool
+	TerminationMessage  string
 }
+
+// maxTerminationMessage is what the kubelet keeps of a container's termination message.
+const maxTerminationMessage = 4096
 
 // OutcomeError names the annotation whose value could not be used.
 type OutcomeError struct {
@@ -116,6 +124,12 @@ func ParseOutcome(annotations map[string]string) (Outcome, error) {
 			return o, &OutcomeError{AnnotationImagePullError, v, `"true" or "false"`}
 		}
 		o.ImagePullError = v == "true"
+	}
+	if v, ok := annotations[AnnotationTerminationMessage]; ok {
+		o.TerminationMessage = v
+		if len(v) > maxTerminationMessage {
+			o.TerminationMessage = v[:maxTerminationMessage]
+		}
 	}
 	if v, ok := annotations[AnnotationSidecarsKeepRunning]; ok {
 		if v != "true" && v != "false" {

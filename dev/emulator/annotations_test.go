@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,6 +25,12 @@ func TestParseOutcome(t *testing.T) {
 	}
 	if o.Duration != 90*time.Second || o.ExitCode != 3 || o.OOMBelow.String() != "2Gi" || o.ExecutorFailures != 2 || !o.ImagePullError {
 		t.Errorf("ParseOutcome(all set) = %+v", o)
+	}
+
+	long := `{"rows": "` + strings.Repeat("9", 5000) + `"}`
+	o, err = ParseOutcome(map[string]string{AnnotationTerminationMessage: long})
+	if err != nil || len(o.TerminationMessage) != 4096 || o.TerminationMessage != long[:4096] {
+		t.Errorf("a termination message is cut at 4096 bytes, as the kubelet cuts it: got %d bytes, %v", len(o.TerminationMessage), err)
 	}
 }
 

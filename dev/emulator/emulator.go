@@ -365,7 +365,7 @@ func (e *Emulator) run(ctx context.Context, log *slog.Logger, st *driverState, p
 					if !sleepUntil(ctx, end) {
 						return
 					}
-					t = terminationFor(outcome.ExitCode, "")
+					t = terminationFor(outcome.ExitCode, outcome.TerminationMessage)
 					if lost {
 						t = terminationFor(1, "every executor was lost (OOMKilled)")
 					}

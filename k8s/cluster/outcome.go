@@ -94,6 +94,9 @@ type Ending struct {
 	// Executor OOMKills seen during the attempt (the next attempt raises executor memory).
 	ExecutorOOMKills int
 	Progress         Progress
+	// Output is the driver container's termination message when it succeeded: what a driver
+	// writes to /dev/termination-log (Kubernetes keeps at most 4096 bytes).
+	Output string `json:",omitempty"`
 }
 
 // Classify reads the driver and its executors and says whether the attempt has ended and
@@ -131,7 +134,9 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 		if t := containerTerminated(driver, job.DriverContainerName); t != nil {
 			switch {
 			case t.ExitCode == 0:
-				return out(OutcomeSucceeded, "succeeded (its sidecars were still running)", 0)
+				e, done := out(OutcomeSucceeded, "succeeded (its sidecars were still running)", 0)
+				e.Output = t.Message
+				return e, done
 			case t.Reason == "OOMKilled":
 				return out(OutcomeOOMKilled, fmt.Sprintf("driver was OOMKilled (exit code %d): its memory limit is too low", t.ExitCode), t.ExitCode)
 			}
@@ -148,7 +153,11 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 	}
 	switch driver.Status.Phase {
 	case corev1.PodSucceeded:
-		return out(OutcomeSucceeded, "succeeded", 0)
+		e, done := out(OutcomeSucceeded, "succeeded", 0)
+		if t := sparkContainerTerminated(driver, job.DriverContainerName); t != nil {
+			e.Output = t.Message
+		}
+		return e, done
 	case corev1.PodFailed:
 		if driver.Status.Reason == "Evicted" {
 			return out(OutcomeEvicted, "driver pod was evicted: "+driver.Status.Message, 0)

@@ -221,3 +221,18 @@ func TestClassifyEndsAnAttemptPastItsMaxRunTime(t *testing.T) {
 		t.Fatal("a job without maxRunTime was ended after a week")
 	}
 }
+
+func TestSucceededDriverHandsOnItsTerminationMessage(t *testing.T) {
+	withMessage := func(msg string) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { p.Status.ContainerStatuses[0].State.Terminated.Message = msg }
+	}
+	e, done := Classify(driverPod(corev1.PodSucceeded, terminated(0, "Completed"), withMessage(`{"rows": 42}`)), nil, time.Now(), &Progress{}, Limits{})
+	if !done || e.Outcome != OutcomeSucceeded || e.Output != `{"rows": 42}` {
+		t.Errorf("succeeded driver: %+v", e)
+	}
+	// A failed driver's message is the kubelet's or the log tail: not an output.
+	e, _ = Classify(driverPod(corev1.PodFailed, terminated(3, "Error"), withMessage("Exception in thread main")), nil, time.Now(), &Progress{}, Limits{})
+	if e.Output != "" {
+		t.Errorf("failed driver has output %q", e.Output)
+	}
+}

@@ -79,6 +79,31 @@ func FillTemplates(s *JobSpec, d Dates) (*JobSpec, error) {
 	return out, nil
 }
 
+// EachTemplate calls f with every `{{ name }}` in the templated fields of s, at its field.
+func EachTemplate(s *JobSpec, f func(p *field.Path, name string)) {
+	eachTemplated(s.DeepCopy(), func(p *field.Path, v string) string {
+		for _, m := range templateRE.FindAllStringSubmatch(v, -1) {
+			f(p, m[1])
+		}
+		return v
+	})
+}
+
+// ReplaceTemplates returns a copy of s in which every template whose name f knows (ok) is
+// replaced by what f returns; the others stay as written.
+func ReplaceTemplates(s *JobSpec, f func(name string) (value string, ok bool)) *JobSpec {
+	out := s.DeepCopy()
+	eachTemplated(out, func(_ *field.Path, v string) string {
+		return templateRE.ReplaceAllStringFunc(v, func(m string) string {
+			if value, ok := f(templateRE.FindStringSubmatch(m)[1]); ok {
+				return value
+			}
+			return m
+		})
+	})
+	return out
+}
+
 func known(name string) bool {
 	for _, t := range Templates {
 		if t == name {

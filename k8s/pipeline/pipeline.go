@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,9 +53,16 @@ type Spec struct {
 // Task is one Spark job of a pipeline.
 type Task struct {
 	Name string `json:"name"`
-	// Dependencies are the tasks that must succeed first; a task whose dependency failed or
-	// was skipped is skipped.
+	// Dependencies are the tasks that must succeed (or be skipped by their `when`) first; a
+	// task whose dependency failed or was omitted is omitted. The same as Depends "a && b".
 	Dependencies []string `json:"dependencies,omitempty"`
+	// Depends, instead of Dependencies, is an Argo-style expression over the results of other
+	// tasks ("a && (b.Failed || c.Skipped)"): the task waits for every task it names and runs
+	// only if the expression is true, else it is omitted.
+	Depends string `json:"depends,omitempty"`
+	// When, once the task's dependencies allow it, decides whether it runs ("{{
+	// tasks.count.outputs.rows }} > 0"); false skips it.
+	When string `json:"when,omitempty"`
 	// Retries re-runs a failed task that many times, each a new job, on top of the job's own
 	// restart policy.
 	Retries int         `json:"retries,omitempty"`
@@ -90,6 +98,8 @@ type file struct {
 type fileTask struct {
 	Name         string      `json:"name"`
 	Dependencies []string    `json:"dependencies,omitempty"`
+	Depends      string      `json:"depends,omitempty"`
+	When         string      `json:"when,omitempty"`
 	Retries      int         `json:"retries,omitempty"`
 	Application  application `json:"application"`
 }
@@ -129,7 +139,7 @@ func Read(path string) (*Spec, error) {
 	}
 	dir := filepath.Dir(path)
 	read := func(at *field.Path, t fileTask) Task {
-		out := Task{Name: t.Name, Dependencies: t.Dependencies, Retries: t.Retries}
+		out := Task{Name: t.Name, Dependencies: t.Dependencies, Depends: t.Depends, When: t.When, Retries: t.Retries}
 		spec, err := readApplication(dir, t.Application)
 		if err != nil {
 			errs = append(errs, job.Invalid(at.Child("application"), "%v", err))
@@ -210,16 +220,60 @@ func Check(s *Spec, problems func(*job.JobSpec) field.ErrorList) field.ErrorList
 		}
 	}
 	for i, t := range s.Tasks {
+		at := tasks.Index(i)
+		if t.Depends != "" && len(t.Dependencies) > 0 {
+			add(at.Child("depends"), "give dependencies or depends, not both (dependencies [a, b] is depends \"a && b\")")
+		}
+		if t.Depends != "" {
+			if d, err := ParseDepends(t.Depends); err != nil {
+				add(at.Child("depends"), "%v", err)
+			} else {
+				for _, n := range d.Tasks() {
+					if _, ok := index[n]; !ok {
+						add(at.Child("depends"), "unknown task %q", n)
+					} else if n == t.Name {
+						add(at.Child("depends"), "a task cannot depend on itself")
+					}
+				}
+			}
+		}
 		for j, d := range t.Dependencies {
 			if _, ok := index[d]; !ok {
-				add(tasks.Index(i).Child("dependencies").Index(j), "unknown task %q", d)
+				add(at.Child("dependencies").Index(j), "unknown task %q", d)
 			} else if d == t.Name {
-				add(tasks.Index(i).Child("dependencies").Index(j), "a task cannot depend on itself")
+				add(at.Child("dependencies").Index(j), "a task cannot depend on itself")
 			}
 		}
 	}
-	if cycle := findCycle(s.Tasks, index); len(cycle) > 0 {
+	cycle := findCycle(s.Tasks, index)
+	if len(cycle) > 0 {
 		add(tasks, "the dependencies form a cycle: %s", strings.Join(cycle, " → "))
+	}
+	if s.OnExit != nil && (len(s.OnExit.Dependencies) > 0 || s.OnExit.Depends != "" || s.OnExit.When != "") {
+		add(field.NewPath("spec", "onExit"), "runs after every task, whatever happened: it takes no dependencies, depends or when")
+	}
+
+	// Templates that name a task ({{ tasks.a.outputs.rows }}, {{ tasks.a.status }}) must name
+	// a task that has ended before this one starts: one upstream of it. The exit task runs
+	// last and may name any.
+	var upstream func(string) map[string]bool
+	if len(cycle) == 0 {
+		upstream = ancestors(s.Tasks, index)
+	}
+	checkRef := func(at *field.Path, from, name string, exit bool) {
+		r, ok, err := ParseTaskRef(name)
+		switch {
+		case err != nil:
+			add(at, "%v", err)
+		case !ok:
+			if !slices.Contains(job.Templates, name) {
+				add(at, "unknown template {{ %s }}: the names are %s, tasks.NAME.outputs.KEY and tasks.NAME.status", name, strings.Join(job.Templates, ", "))
+			}
+		case !hasTask(index, r.Task):
+			add(at, "{{ %s }}: unknown task %q", name, r.Task)
+		case !exit && upstream != nil && !upstream(from)[r.Task]:
+			add(at, "{{ %s }}: task %s is not upstream of %s, so it may not have ended when %s starts: add it to %s's dependencies", name, r.Task, from, from, from)
+		}
 	}
 	all := append([]Task{}, s.Tasks...)
 	paths := []*field.Path{}
@@ -231,7 +285,27 @@ func Check(s *Spec, problems func(*job.JobSpec) field.ErrorList) field.ErrorList
 		paths = append(paths, field.NewPath("spec", "onExit"))
 	}
 	for i, t := range all {
-		spec := t.Job.DeepCopy()
+		exit := s.OnExit != nil && i == len(all)-1
+		if t.When != "" && !exit {
+			if w, err := ParseWhen(t.When); err != nil {
+				add(paths[i].Child("when"), "%v", err)
+			} else {
+				for _, name := range w.Templates() {
+					checkRef(paths[i].Child("when"), t.Name, name, false)
+				}
+			}
+		}
+		job.EachTemplate(&t.Job, func(p *field.Path, name string) {
+			if strings.HasPrefix(name, "tasks.") {
+				checkRef(field.NewPath(paths[i].Child("application").String()+"."+p.String()), t.Name, name, exit)
+			}
+		})
+	}
+	for i, t := range all {
+		// A task's templates are filled when it starts; its job's rules see their names.
+		spec := job.ReplaceTemplates(&t.Job, func(name string) (string, bool) {
+			return name, strings.HasPrefix(name, "tasks.")
+		})
 		job.Default(spec)
 		for _, e := range problems(spec) {
 			e.Field = paths[i].Child("application").String() + "." + e.Field
@@ -239,6 +313,105 @@ func Check(s *Spec, problems func(*job.JobSpec) field.ErrorList) field.ErrorList
 		}
 	}
 	return errs
+}
+
+func hasTask(index map[string]int, name string) bool {
+	_, ok := index[name]
+	return ok
+}
+
+// Upstream names the tasks a task waits for: its dependencies, or the tasks its depends
+// expression names. A depends that does not parse names none (Check reports it).
+func (t *Task) Upstream() []string {
+	if t.Depends == "" {
+		return t.Dependencies
+	}
+	d, err := ParseDepends(t.Depends)
+	if err != nil {
+		return nil
+	}
+	return d.Tasks()
+}
+
+// FailureHandled tells whether some task's depends names task.Failed: the pipeline expects
+// that failure and handles it, so it neither stops new tasks (failFast) nor fails the run.
+func (s *Spec) FailureHandled(task string) bool {
+	for i := range s.Tasks {
+		if s.Tasks[i].Depends == "" {
+			continue
+		}
+		if d, err := ParseDepends(s.Tasks[i].Depends); err == nil && d.TestsFailure(task) {
+			return true
+		}
+	}
+	return false
+}
+
+// UsesDates tells whether the task's when names one of the run's dates ({{ ds }}, …).
+func (t *Task) UsesDates() bool {
+	w, err := ParseWhen(t.When)
+	if t.When == "" || err != nil {
+		return false
+	}
+	for _, name := range w.Templates() {
+		if slices.Contains(job.Templates, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// ancestors returns, for a task's name, every task upstream of it, transitively. The
+// dependencies must not form a cycle.
+func ancestors(tasks []Task, index map[string]int) func(string) map[string]bool {
+	memo := map[string]map[string]bool{}
+	var of func(string) map[string]bool
+	of = func(name string) map[string]bool {
+		if m, ok := memo[name]; ok {
+			return m
+		}
+		m := map[string]bool{}
+		memo[name] = m
+		i, ok := index[name]
+		if !ok {
+			return m
+		}
+		for _, d := range tasks[i].Upstream() {
+			if d == name {
+				continue
+			}
+			m[d] = true
+			for a := range of(d) {
+				m[a] = true
+			}
+		}
+		return m
+	}
+	return of
+}
+
+// Downstream returns the named tasks and every task downstream of them, transitively.
+func (s *Spec) Downstream(names ...string) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := range s.Tasks {
+			t := &s.Tasks[i]
+			if out[t.Name] {
+				continue
+			}
+			for _, d := range t.Upstream() {
+				if out[d] {
+					out[t.Name], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // findCycle returns one cycle of task names (first name repeated last), or nil.
@@ -254,7 +427,7 @@ func findCycle(tasks []Task, index map[string]int) []string {
 	visit = func(i int) []string {
 		state[i] = onPath
 		path = append(path, tasks[i].Name)
-		deps := append([]string{}, tasks[i].Dependencies...)
+		deps := append([]string{}, tasks[i].Upstream()...)
 		sort.Strings(deps)
 		for _, d := range deps {
 			j, ok := index[d]
