@@ -5,10 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -45,8 +52,10 @@ func pipelineFile(t *testing.T, name string, parallelism int, tasks []map[string
 			t.Fatal(err)
 		}
 		entry := map[string]any{"name": task["name"], "application": map[string]any{"file": file}}
-		if deps, ok := task["dependencies"]; ok {
-			entry["dependencies"] = deps
+		for _, k := range []string{"dependencies", "depends", "when"} {
+			if v, ok := task[k]; ok {
+				entry[k] = v
+			}
 		}
 		out = append(out, entry)
 	}
@@ -136,7 +145,7 @@ func TestPipelineFailedTaskStopsItsDownstream(t *testing.T) {
 		t.Errorf("submit --wait exited %d; want 1 and c's reason", code)
 	}
 	res := pipelineResult(t, id)
-	want := map[string]string{"a": workflows.TaskSucceeded, "b": workflows.TaskSucceeded, "c": workflows.TaskFailed, "d": workflows.TaskSkipped}
+	want := map[string]string{"a": workflows.TaskSucceeded, "b": workflows.TaskSucceeded, "c": workflows.TaskFailed, "d": workflows.TaskOmitted}
 	for n, s := range want {
 		if res.Tasks[n].State != s {
 			t.Errorf("task %s is %s, want %s", n, res.Tasks[n].State, s)
@@ -148,6 +157,91 @@ func TestPipelineFailedTaskStopsItsDownstream(t *testing.T) {
 	d, err := stack.temporal.DescribeWorkflowExecution(context.Background(), id, "")
 	if err != nil || d.GetWorkflowExecutionInfo().GetStatus().String() != "Failed" {
 		t.Errorf("the pipeline's workflow is %v (%v); a failed pipeline must look failed", d.GetWorkflowExecutionInfo().GetStatus(), err)
+	}
+}
+
+// A pipeline whose task c failed on bad input is resumed once the input is fixed: only c and d
+// run again (a and b are reused from the first run), and a's output reaches d's arguments.
+func TestPipelineResumeRunsOnlyWhatFailed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	input := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "e2e-resume-input-" + uuid.NewString()[:8], Namespace: ns},
+		Data: map[string]string{"exit-code": "3"}}
+	if _, err := stack.kube.Kube.CoreV1().ConfigMaps(ns).Create(ctx, input, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer stack.kube.Kube.CoreV1().ConfigMaps(ns).Delete(ctx, input.Name, metav1.DeleteOptions{})
+	id := fmt.Sprintf("e2e-resume-%d", time.Now().UnixNano())
+	path := pipelineFile(t, "resumed", 2, []map[string]any{
+		{"name": "a", "annotations": map[string]string{"emulator.kindling.dev/termination-message": `{"rows": 42, "day": "2026-11-24"}`}},
+		{"name": "b", "dependencies": []string{"a"}},
+		{"name": "c", "dependencies": []string{"a"}, "annotations": map[string]string{"emulator.kindling.dev/outcome-from": input.Name}},
+		{"name": "d", "dependencies": []string{"b", "c"}, "arguments": []string{"--rows={{ tasks.a.outputs.rows }}", "--day={{ tasks.a.outputs.day }}"}},
+	}, nil)
+	if out, code := kindling(t, "pipeline", "submit", "-f", path, "--id", id, "--task-queue", stack.taskQueue, "--wait"); code != 1 {
+		t.Fatalf("first run exited %d, want 1 (c fails):\n%s", code, out)
+	}
+	first := pipelineResult(t, id)
+	if first.Tasks["c"].State != workflows.TaskFailed || first.Tasks["d"].State != workflows.TaskOmitted {
+		t.Fatalf("first run: c %s, d %s; want FAILED, OMITTED", first.Tasks["c"].State, first.Tasks["d"].State)
+	}
+	if got := first.Tasks["a"].Outputs["rows"]; got != "42" {
+		t.Errorf("a's outputs %v, want rows 42", first.Tasks["a"].Outputs)
+	}
+
+	input.Data["exit-code"] = "0" // the input is fixed
+	if _, err := stack.kube.Kube.CoreV1().ConfigMaps(ns).Update(ctx, input, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	id2 := id + "-resumed"
+	out := mustKindling(t, "pipeline", "resume", id, "--id", id2, "--wait")
+	if !strings.Contains(out, "resumed from "+id) || !strings.Contains(out, "reused: it succeeded in "+id) {
+		t.Errorf("resume's report does not say what it reused:\n%s", out)
+	}
+	res := pipelineResult(t, id2)
+	if res.State != workflows.StateCompleted || res.ResumedFrom != id {
+		t.Fatalf("resumed run: %s (%s), resumed from %q", res.State, res.Reason, res.ResumedFrom)
+	}
+	for _, n := range []string{"a", "b"} {
+		if r := res.Tasks[n]; r.ReusedFrom != id || r.WorkflowID != first.Tasks[n].WorkflowID {
+			t.Errorf("task %s: reused from %q, job %s; want %s's job %s", n, r.ReusedFrom, r.WorkflowID, id, first.Tasks[n].WorkflowID)
+		}
+	}
+	// The resumed run made exactly two jobs, c's and d's, each with one driver.
+	var jobs []string
+	waitFor(t, time.Minute, "the resumed run's jobs to be listed", func() bool {
+		resp, err := stack.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("KindlingPipeline = '%s' AND WorkflowType = '%s'", id2, workflows.WorkflowName)})
+		if err != nil {
+			return false
+		}
+		jobs = jobs[:0]
+		for _, e := range resp.GetExecutions() {
+			jobs = append(jobs, e.GetExecution().GetWorkflowId())
+		}
+		return len(jobs) >= 2
+	})
+	slices.Sort(jobs)
+	if want := []string{workflows.TaskWorkflowID(id2, "c", 1), workflows.TaskWorkflowID(id2, "d", 1)}; !slices.Equal(jobs, want) {
+		t.Errorf("the resumed run's jobs are %v, want %v", jobs, want)
+	}
+	for _, n := range []string{"c", "d"} {
+		if r := res.Tasks[n]; r.Job == nil || len(r.Job.Attempts) != 1 || r.Job.Attempts[0].DriverPod == "" || r.ReusedFrom != "" {
+			t.Errorf("task %s ran %+v; want one attempt with a driver", n, r.Job)
+		}
+	}
+	// a's output, from the first run, reached d's arguments in the second.
+	var spec job.JobSpec
+	it := stack.temporal.GetWorkflowHistory(ctx, res.Tasks["d"].WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	ev, err := it.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := converter.GetDefaultDataConverter().FromPayload(ev.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0], &spec); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"--rows=42", "--day=2026-11-24"}; !slices.Equal(spec.Arguments, want) {
+		t.Errorf("d's arguments %q, want %q", spec.Arguments, want)
 	}
 }
 
@@ -165,8 +259,8 @@ func TestPipelineCancelLeavesNoPod(t *testing.T) {
 	waitFor(t, 2*time.Minute, "task a's driver to run", func() bool { return countPods(t, sel+","+job.LabelSparkRole+"=driver") == 1 })
 	mustKindling(t, "pipeline", "cancel", id)
 	res := pipelineResult(t, id)
-	if res.State != workflows.StateCancelled || res.Tasks["a"].State != workflows.TaskCancelled || res.Tasks["b"].State != workflows.TaskSkipped {
-		t.Errorf("after cancel: pipeline %s, a %s, b %s; want CANCELLED, CANCELLED, SKIPPED", res.State, res.Tasks["a"].State, res.Tasks["b"].State)
+	if res.State != workflows.StateCancelled || res.Tasks["a"].State != workflows.TaskCancelled || res.Tasks["b"].State != workflows.TaskOmitted {
+		t.Errorf("after cancel: pipeline %s, a %s, b %s; want CANCELLED, CANCELLED, OMITTED", res.State, res.Tasks["a"].State, res.Tasks["b"].State)
 	}
 	if n := countPods(t, sel); n != 0 {
 		t.Errorf("%d pods of task a left after the pipeline was cancelled", n)

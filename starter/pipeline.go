@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,8 +14,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -30,7 +34,8 @@ func newPipelineCmd(opts *temporalOptions) *cobra.Command {
 			"once their dependencies succeeded, in parallel up to spec.parallelism. Exit code of submit --wait and " +
 			"status: 0 when the pipeline COMPLETED, 1 otherwise, 2 for invalid input.",
 	}
-	cmd.AddCommand(newPipelineSubmitCmd(opts), newPipelineStatusCmd(opts), newPipelineListCmd(opts), newPipelineCancelCmd(opts))
+	cmd.AddCommand(newPipelineSubmitCmd(opts), newPipelineStatusCmd(opts), newPipelineListCmd(opts), newPipelineCancelCmd(opts),
+		newPipelineResumeCmd(opts))
 	return cmd
 }
 
@@ -60,35 +65,12 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 				}
 				carry.LogicalDate = &t
 			}
-			if id == "" {
-				id = s.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
-			}
 			c, err := opts.dial()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-				ID: id, TaskQueue: taskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				StaticSummary: fmt.Sprintf("pipeline %s in %s · %d tasks", s.Name, s.Namespace, len(s.Tasks)),
-				TypedSearchAttributes: temporal.NewSearchAttributes(
-					workflows.SearchAttrPipeline.ValueSet(id), workflows.SearchAttrJobName.ValueSet(s.Name),
-					workflows.SearchAttrNamespace.ValueSet(s.Namespace), workflows.SearchAttrState.ValueSet(workflows.StateRunning)),
-			}, workflows.PipelineWorkflowName, *s, carry)
-			if err != nil {
-				return fmt.Errorf("start pipeline %s: %w", id, err)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "pipeline %s started (run %s)\n  %s\n", id, run.GetRunID(), opts.runURL(id, run.GetRunID()))
-			if !wait {
-				fmt.Fprintln(cmd.OutOrStdout(), id)
-				return nil
-			}
-			res, err := followPipeline(ctx, c, run, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			return reportPipeline(cmd.OutOrStdout(), res, output)
+			return startPipeline(cmd, opts, c, s, id, taskQueue, carry, wait, output)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "SparkPipeline file (YAML)")
@@ -99,6 +81,140 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
+}
+
+// startPipeline starts a pipeline run and, with wait, follows it to its end.
+func startPipeline(cmd *cobra.Command, opts *temporalOptions, c client.Client, s *pipeline.Spec, id, taskQueue string, carry workflows.Carry, wait bool, output string) error {
+	if id == "" {
+		id = s.Name + "-" + strings.SplitN(uuid.NewString(), "-", 2)[0]
+	}
+	ctx := cmd.Context()
+	summary := fmt.Sprintf("pipeline %s in %s · %d tasks", s.Name, s.Namespace, len(s.Tasks))
+	if carry.Resume != nil {
+		summary += " · resumes " + carry.Resume.From
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: taskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		StaticSummary: summary,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchAttrPipeline.ValueSet(id), workflows.SearchAttrJobName.ValueSet(s.Name),
+			workflows.SearchAttrNamespace.ValueSet(s.Namespace), workflows.SearchAttrState.ValueSet(workflows.StateRunning)),
+	}, workflows.PipelineWorkflowName, *s, carry)
+	if err != nil {
+		return fmt.Errorf("start pipeline %s: %w", id, err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "pipeline %s started (run %s)\n  %s\n", id, run.GetRunID(), opts.runURL(id, run.GetRunID()))
+	if !wait {
+		fmt.Fprintln(cmd.OutOrStdout(), id)
+		return nil
+	}
+	res, err := followPipeline(ctx, c, run, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	return reportPipeline(cmd.OutOrStdout(), res, output)
+}
+
+func newPipelineResumeCmd(opts *temporalOptions) *cobra.Command {
+	var file, id, output, taskQueue string
+	var from []string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "resume ID",
+		Short: "Run an ended pipeline again, reusing every task that succeeded with the same inputs",
+		Long: "resume starts a new run of an ended pipeline (by default its spec as it ran, or -f FILE, say with a " +
+			"task's manifest fixed). A task that succeeded in that run is reused, not run again, when its inputs " +
+			"are the same: its job spec with its templates filled, the run's dates (kept from that run), and the " +
+			"results of the tasks upstream of it. Everything else runs. --from TASK runs TASK and everything " +
+			"downstream of it again whatever they did. The result names the run each reused task's job ran in.",
+		Args: cobra.ExactArgs(1),
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
+			ctx := cmd.Context()
+			old := args[0]
+			d, err := c.DescribeWorkflowExecution(ctx, old, "")
+			var nf *serviceerror.NotFound
+			switch {
+			case errors.As(err, &nf):
+				return exitError{code: exitNotFound, err: fmt.Errorf("no pipeline %s (`kindling pipeline list` shows them)", old)}
+			case err != nil:
+				return fmt.Errorf("pipeline %s: %w", old, err)
+			case d.GetWorkflowExecutionInfo().GetType().GetName() != workflows.PipelineWorkflowName:
+				return exitError{code: exitInvalid, err: fmt.Errorf("%s is a %s workflow, not a pipeline", old, d.GetWorkflowExecutionInfo().GetType().GetName())}
+			case d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+				return exitError{code: exitInvalid, err: fmt.Errorf("pipeline %s is still running: wait for it to end, or `kindling pipeline cancel %s` first", old, old)}
+			}
+			if !cmd.Flags().Changed("task-queue") {
+				taskQueue = d.GetWorkflowExecutionInfo().GetTaskQueue() // where the earlier run ran
+			}
+			spec, prevCarry, err := pipelineInput(ctx, c, old)
+			if err != nil {
+				return err
+			}
+			if file != "" {
+				if spec, err = pipeline.Read(file); err != nil {
+					return exitError{code: exitInvalid, err: err}
+				}
+			}
+			if err := job.Errors(pipeline.Check(spec, render.Problems)); err != nil {
+				return exitError{code: exitInvalid, err: err}
+			}
+			for _, f := range from {
+				if !slices.ContainsFunc(spec.Tasks, func(t pipeline.Task) bool { return t.Name == f }) {
+					var names []string
+					for _, t := range spec.Tasks {
+						names = append(names, t.Name)
+					}
+					return exitError{code: exitInvalid, err: fmt.Errorf("--from %s: the pipeline has no task %s (its tasks: %s)", f, f, strings.Join(names, ", "))}
+				}
+			}
+			var prev workflows.PipelineResult
+			if err := c.GetWorkflow(ctx, old, "").Get(ctx, &prev); err != nil {
+				r, ok := workflows.PipelineResultFromError(err)
+				if !ok {
+					fmt.Fprintf(cmd.ErrOrStderr(), "pipeline %s left no task results (%v): every task runs\n", old, unwrapApp(err))
+				}
+				prev = r
+			}
+			// The same dates as the run resumed, so {{ ds }} means what it meant there.
+			carry := workflows.Carry{Dates: prev.Dates, Resume: &workflows.PipelineResume{From: old, Tasks: prev.Tasks, Rerun: from}}
+			if carry.Dates == nil {
+				carry.Dates, carry.LogicalDate, carry.Schedule = prevCarry.Dates, prevCarry.LogicalDate, prevCarry.Schedule
+			}
+			return startPipeline(cmd, opts, c, spec, id, taskQueue, carry, wait, output)
+		}),
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "run this SparkPipeline file instead of the spec the earlier run had")
+	cmd.Flags().StringSliceVar(&from, "from", nil, "run this task and everything downstream of it again (repeatable)")
+	cmd.Flags().StringVar(&id, "id", "", "workflow ID of the new run (default <pipeline name>-<random>)")
+	cmd.Flags().StringVar(&taskQueue, "task-queue", workflows.TaskQueue, "task queue the pipeline and its jobs run on (default: the earlier run's)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the pipeline until it ends; exit 0 only when it COMPLETED")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
+	return cmd
+}
+
+// pipelineInput reads what a pipeline run was started with: its spec and its carry.
+func pipelineInput(ctx context.Context, c client.Client, id string) (*pipeline.Spec, workflows.Carry, error) {
+	var carry workflows.Carry
+	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return nil, carry, fmt.Errorf("pipeline %s: no history", id)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return nil, carry, fmt.Errorf("pipeline %s: read its history: %w", id, err)
+	}
+	payloads := ev.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+	if len(payloads) == 0 {
+		return nil, carry, fmt.Errorf("pipeline %s: its start event has no input", id)
+	}
+	var spec pipeline.Spec
+	if err := converter.GetDefaultDataConverter().FromPayload(payloads[0], &spec); err != nil {
+		return nil, carry, fmt.Errorf("pipeline %s: read its spec: %w", id, err)
+	}
+	if len(payloads) > 1 {
+		_ = converter.GetDefaultDataConverter().FromPayload(payloads[1], &carry)
+	}
+	return &spec, carry, nil
 }
 
 // followPipeline prints each task's state as it changes and returns the pipeline's result.
@@ -160,6 +276,9 @@ func printPipeline(w io.Writer, res workflows.PipelineResult) {
 		fmt.Fprintf(w, ": %s", res.Reason)
 	}
 	fmt.Fprintln(w)
+	if res.ResumedFrom != "" {
+		fmt.Fprintf(w, "  resumed from %s\n", res.ResumedFrom)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TASK\tSTATE\tTRIES\tDURATION\tJOB\tREASON")
 	for _, name := range res.Order {
