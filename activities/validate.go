@@ -103,7 +103,7 @@ func (a *Activities) ValidatePipeline(_ context.Context, in ValidatePipelineInpu
 	s := in.Spec
 	templated := false
 	for _, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
-		templated = templated || job.UsesTemplates(&t.Job) || t.UsesDates()
+		templated = templated || t.UsesDates()
 	}
 	dates, err := ResolveDates(in.Dates, templated)
 	if err != nil {

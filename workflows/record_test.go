@@ -28,7 +28,7 @@ import (
 // recordingSet names the files this recording writes: <recordingSet>-<name>.json. Histories
 // are append-only: after a change to workflow code, name a new set; a file that exists is
 // never rewritten, so the runs of every earlier version keep replaying.
-const recordingSet = "create-heartbeat"
+const recordingSet = "pipeline-flow"
 
 // TestRecordHistories runs real SparkJobs on a Temporal server, with the real (pure) Validate
 // and Render and fake Kubernetes-facing activities, and saves their histories for
@@ -262,6 +262,9 @@ func (f *fakeKube) Supervise(ctx context.Context, in activities.SuperviseInput) 
 	case strings.HasPrefix(in.DriverPod, "record-oom-") && n == 1:
 		return activities.SuperviseOutput{Outcome: activities.OutcomeOOMKilled, ExitCode: 137, Reason: "driver container OOMKilled (exit 137)",
 			Progress: activities.SuperviseProgress{DriverPhase: "Failed"}}, nil
+	case strings.HasPrefix(in.DriverPod, "record-output-"):
+		return activities.SuperviseOutput{Outcome: activities.OutcomeSucceeded, Reason: "driver completed", Output: `{"rows": 42, "table": "sales"}`,
+			Progress: activities.SuperviseProgress{DriverPhase: "Succeeded"}}, nil
 	case strings.HasPrefix(in.DriverPod, "record-fail-"):
 		return activities.SuperviseOutput{Outcome: activities.OutcomeAppFailed, ExitCode: 3, Reason: "app failed with exit code 3",
 			Progress: activities.SuperviseProgress{DriverPhase: "Failed", ExecutorsFailed: 0}}, nil
@@ -456,11 +459,49 @@ func TestRecordPipeline(t *testing.T) {
 	}
 	err = run.Get(ctx, nil)
 	res, ok := PipelineResultFromError(err)
-	if !ok || res.State != StateFailed || res.Tasks["d"].State != TaskSkipped || res.Tasks["notify"].State != TaskSucceeded {
+	if !ok || res.State != StateFailed || res.Tasks["d"].State != TaskOmitted || res.Tasks["notify"].State != TaskSucceeded {
 		t.Fatalf("pipeline ended %v with %+v", err, res)
 	}
 	// The failed job keeps its driver for an hour; the recording has what it needs.
 	_ = c.TerminateWorkflow(ctx, CleanupWorkflowID(res.Tasks["c"].RunID), "", "history recorded")
 	n := saveHistory(ctx, t, c, id, run.GetRunID(), "pipeline-dated.json")
 	t.Logf("pipeline-dated.json: %s (%s), dates %+v, %d events", res.State, res.Reason, res.Dates, n)
+
+	// depends, when, outputs, a handled failure; then a resume of that run.
+	flow := pipeline.Spec{Name: "record-flow", Namespace: "default", Parallelism: 2, Tasks: []pipeline.Task{
+		task("a", "output"),
+		{Name: "b", Dependencies: []string{"a"}, When: "{{ tasks.a.outputs.rows }} > 100", Job: recordSpec("success")},
+		task("c", "fail", "a"),
+		{Name: "alert", Depends: "c.Failed", Job: recordSpec("success")},
+		{Name: "d", Depends: "a && (b || c)", Job: recordSpec("success", func(s *job.JobSpec) {
+			s.Arguments = []string{"--rows={{ tasks.a.outputs.rows }}", "--table={{ tasks.a.outputs.table }}"}
+		})},
+	}}
+	id = fmt.Sprintf("record-pipeline-flow-%d", time.Now().UnixNano())
+	run, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, PipelineWorkflowName, flow, Carry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = PipelineResult{}
+	err = run.Get(ctx, &res)
+	if err != nil || res.Tasks["b"].State != TaskSkipped || res.Tasks["alert"].State != TaskSucceeded || res.Tasks["d"].State != TaskSucceeded {
+		t.Fatalf("flow pipeline ended %v with %+v", err, res)
+	}
+	_ = c.TerminateWorkflow(ctx, CleanupWorkflowID(res.Tasks["c"].RunID), "", "history recorded")
+	n = saveHistory(ctx, t, c, id, run.GetRunID(), "pipeline-depends-when-outputs.json")
+	t.Logf("pipeline-depends-when-outputs.json: %s, %d events", res.State, n)
+
+	resumed := fmt.Sprintf("record-pipeline-resume-%d", time.Now().UnixNano())
+	run, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: resumed, TaskQueue: queue}, PipelineWorkflowName, flow,
+		Carry{Dates: res.Dates, Resume: &PipelineResume{From: id, Tasks: res.Tasks, Rerun: []string{"alert"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again PipelineResult
+	if err := run.Get(ctx, &again); err != nil || again.Tasks["a"].ReusedFrom != id || again.Tasks["alert"].ReusedFrom != "" {
+		t.Fatalf("resumed pipeline ended %v with %+v", err, again)
+	}
+	_ = c.TerminateWorkflow(ctx, CleanupWorkflowID(again.Tasks["c"].RunID), "", "history recorded")
+	n = saveHistory(ctx, t, c, resumed, run.GetRunID(), "pipeline-resume.json")
+	t.Logf("pipeline-resume.json: %s, %d events", again.State, n)
 }

@@ -347,18 +347,19 @@ func (s *Spec) FailureHandled(task string) bool {
 	return false
 }
 
-// UsesDates tells whether the task's when names one of the run's dates ({{ ds }}, …).
+// UsesDates tells whether the task names one of the run's dates ({{ ds }}, …) in its job or
+// its when: only then does the run need dates (task templates are filled from other tasks).
 func (t *Task) UsesDates() bool {
-	w, err := ParseWhen(t.When)
-	if t.When == "" || err != nil {
-		return false
-	}
-	for _, name := range w.Templates() {
-		if slices.Contains(job.Templates, name) {
-			return true
+	uses := false
+	job.EachTemplate(&t.Job, func(_ *field.Path, name string) {
+		uses = uses || !strings.HasPrefix(name, "tasks.")
+	})
+	if w, err := ParseWhen(t.When); t.When != "" && err == nil {
+		for _, name := range w.Templates() {
+			uses = uses || slices.Contains(job.Templates, name)
 		}
 	}
-	return false
+	return uses
 }
 
 // ancestors returns, for a task's name, every task upstream of it, transitively. The
