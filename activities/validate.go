@@ -119,7 +119,7 @@ func (a *Activities) ValidatePipeline(_ context.Context, in ValidatePipelineInpu
 		}
 	}
 	if len(errs) > 0 {
-		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError(job.Errors(errs).Error(), ErrInvalidSpec, nil)
+		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError(pipeline.Errors(errs).Error(), ErrInvalidSpec, nil)
 	}
 	return ValidatePipelineOutput{Dates: dates}, nil
 }

@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/pipeline"
 	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/workflows"
@@ -51,7 +50,7 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 			if err != nil {
 				return exitError{code: exitInvalid, err: err}
 			}
-			if err := job.Errors(pipeline.Check(s, render.Problems)); err != nil {
+			if err := pipeline.Errors(pipeline.Check(s, render.Problems)); err != nil {
 				return exitError{code: exitInvalid, err: fmt.Errorf("%s: %w", file, err)}
 			}
 			if s.Schedule != nil {
@@ -155,7 +154,7 @@ func newPipelineResumeCmd(opts *temporalOptions) *cobra.Command {
 					return exitError{code: exitInvalid, err: err}
 				}
 			}
-			if err := job.Errors(pipeline.Check(spec, render.Problems)); err != nil {
+			if err := pipeline.Errors(pipeline.Check(spec, render.Problems)); err != nil {
 				return exitError{code: exitInvalid, err: err}
 			}
 			for _, f := range from {
@@ -290,6 +289,20 @@ func printPipeline(w io.Writer, res workflows.PipelineResult) {
 		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", name, r.State, r.Tries, dur, orDash(r.WorkflowID), r.Reason)
 	}
 	_ = tw.Flush()
+	for _, name := range res.Order {
+		if out := res.Tasks[name].Outputs; len(out) > 0 {
+			keys := make([]string, 0, len(out))
+			for k := range out {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			var kv []string
+			for _, k := range keys {
+				kv = append(kv, k+"="+out[k])
+			}
+			fmt.Fprintf(w, "  outputs of %s: %s\n", name, strings.Join(kv, " "))
+		}
+	}
 }
 
 func newPipelineStatusCmd(opts *temporalOptions) *cobra.Command {

@@ -21,6 +21,8 @@ func (p Problem) String() string { return p.Field + ": " + p.Rule }
 // ValidationError lists every problem of a spec at once.
 type ValidationError struct {
 	Problems []Problem `json:"problems"`
+	// What was checked, for the message: "job spec" when empty.
+	What string `json:"what,omitempty"`
 }
 
 func (e *ValidationError) Error() string {
@@ -32,7 +34,11 @@ func (e *ValidationError) Error() string {
 	if len(e.Problems) == 1 {
 		noun = "problem"
 	}
-	return fmt.Sprintf("invalid job spec (%d %s):\n%s", len(e.Problems), noun, strings.Join(lines, "\n"))
+	what := e.What
+	if what == "" {
+		what = "job spec"
+	}
+	return fmt.Sprintf("invalid %s (%d %s):\n%s", what, len(e.Problems), noun, strings.Join(lines, "\n"))
 }
 
 // Errors is a *ValidationError holding list, in its order, or nil when list is empty.

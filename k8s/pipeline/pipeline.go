@@ -104,8 +104,8 @@ type fileTask struct {
 	Application  application `json:"application"`
 }
 
-// application is a task's job: a SparkApplication manifest's path, relative to the pipeline
-// file, or the manifest (or bare spec) inline.
+// application is a task's job: a SparkApplication manifest's path (absolute, or relative to
+// the pipeline file), or the manifest (or bare spec) inline.
 type application struct {
 	File     string          `json:"file,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`
@@ -160,7 +160,7 @@ func Read(path string) (*Spec, error) {
 		s.OnExit = &t
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %w", path, job.Errors(errs))
+		return nil, fmt.Errorf("%s: %w", path, Errors(errs))
 	}
 	return s, nil
 }
@@ -170,7 +170,11 @@ func readApplication(dir string, a application) (*job.JobSpec, error) {
 	case a.File != "" && len(a.Manifest) > 0:
 		return nil, fmt.Errorf("give file or manifest, not both")
 	case a.File != "":
-		data, err := os.ReadFile(filepath.Join(dir, a.File))
+		path := a.File
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
@@ -179,6 +183,16 @@ func readApplication(dir string, a application) (*job.JobSpec, error) {
 		return job.Read(bytes.TrimSpace(a.Manifest))
 	}
 	return nil, fmt.Errorf("is required: file (a SparkApplication manifest, relative to the pipeline file) or manifest (inline)")
+}
+
+// Errors is the error listing a pipeline's problems ("invalid pipeline (2 problems): …"), or
+// nil when there are none.
+func Errors(list field.ErrorList) error {
+	err := job.Errors(list)
+	if v, ok := err.(*job.ValidationError); ok {
+		v.What = "pipeline"
+	}
+	return err
 }
 
 // Check names every problem of a pipeline: names, duplicates, unknown dependencies, cycles,

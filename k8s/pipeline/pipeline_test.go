@@ -10,6 +10,7 @@ import (
 
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/pipeline"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 const app = `apiVersion: sparkoperator.k8s.io/v1beta2
@@ -95,5 +96,19 @@ func TestCheckNamesEveryProblem(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
 		}
+	}
+}
+
+// The example a new user runs first reads and checks clean, with every job rule.
+func TestExamplePipelineIsValid(t *testing.T) {
+	s, err := pipeline.Read(filepath.Join("..", "..", "examples", "nightly-etl-pipeline.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.Errors(pipeline.Check(s, render.Problems)); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Tasks) != 5 || s.Tasks[2].When == "" || s.Tasks[3].Depends == "" || s.OnExit == nil {
+		t.Errorf("the example lost its when, depends or onExit: %+v", s)
 	}
 }
