@@ -193,7 +193,7 @@ func TestSucceedsWithExecutors(t *testing.T) {
 func queryStatus(run client.WorkflowRun) (workflows.Status, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return workflows.LiveStatus(ctx, stack.temporal, run.GetID(), run.GetRunID())
+	return workflows.LiveStatus(ctx, stack.temporal, nil, run.GetID(), run.GetRunID())
 }
 
 func TestAppFailureReportsItsExitCode(t *testing.T) {

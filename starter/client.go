@@ -7,8 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/kindling-dev/kindling/internal/codec"
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/render"
 )
@@ -18,6 +20,8 @@ type temporalOptions struct {
 	address   string
 	namespace string
 	uiURL     string
+	codec     codec.Settings
+	dc        converter.DataConverter // the dialled client's: decodes payloads the CLI reads itself
 }
 
 func (o *temporalOptions) bind(cmd *cobra.Command) {
@@ -25,14 +29,27 @@ func (o *temporalOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.address, "address", envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
 	f.StringVar(&o.namespace, "namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env TEMPORAL_NAMESPACE)")
 	f.StringVar(&o.uiURL, "ui", envOr("KINDLING_UI_URL", "http://127.0.0.1:8233"), "Temporal UI base URL, for links (env KINDLING_UI_URL)")
+	f.StringVar(&o.codec.KeysDir, "codec-keys-dir", os.Getenv(codec.EnvKeysDir),
+		"payload encryption: directory of AES-256 keys, as the worker has them (env "+codec.EnvKeysDir+"; or keys in env "+codec.EnvKeys+")")
+	f.StringVar(&o.codec.Endpoint, "codec-endpoint", os.Getenv(codec.EnvEndpoint),
+		"payload encryption without the keys: the URL of a kindling codec-server, {namespace} replaced (env "+codec.EnvEndpoint+")")
+	o.codec.Keys = os.Getenv(codec.EnvKeys)
 }
 
 func (o *temporalOptions) dial() (client.Client, error) {
-	c, err := client.Dial(client.Options{
+	opts := client.Options{
 		HostPort:  o.address,
 		Namespace: o.namespace,
 		Logger:    tlog.NewStructuredLogger(warnLogger()),
-	})
+	}
+	if err := o.codec.Apply(&opts); err != nil {
+		return nil, exitError{code: exitInvalid, err: fmt.Errorf("payload encryption: %w", err)}
+	}
+	o.dc = opts.DataConverter
+	if o.dc == nil {
+		o.dc = converter.GetDefaultDataConverter()
+	}
+	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (is it running? `make dev-up` starts one): %w", o.address, err)
 	}

@@ -32,7 +32,7 @@ func newStatusCmd(opts *temporalOptions) *cobra.Command {
 			runID := info.GetExecution().GetRunId()
 			out := cmd.OutOrStdout()
 			if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-				st, err := queryStatus(ctx, c, args[0], runID)
+				st, err := queryStatus(ctx, c, opts.dc, args[0], runID)
 				if err != nil {
 					return fmt.Errorf("query job %s: %w", args[0], err)
 				}

@@ -57,6 +57,7 @@ func newRootCmd() *cobra.Command {
 		newScheduleCmd(opts),
 		newPipelineCmd(opts),
 		newListCmd(opts),
+		newCodecServerCmd(opts),
 		newRenderCmd(),
 	)
 	return root

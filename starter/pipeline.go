@@ -145,7 +145,7 @@ func newPipelineResumeCmd(opts *temporalOptions) *cobra.Command {
 			if !cmd.Flags().Changed("task-queue") {
 				taskQueue = d.GetWorkflowExecutionInfo().GetTaskQueue() // where the earlier run ran
 			}
-			spec, prevCarry, err := pipelineInput(ctx, c, old)
+			spec, prevCarry, err := pipelineInput(ctx, c, opts.dc, old)
 			if err != nil {
 				return err
 			}
@@ -192,7 +192,7 @@ func newPipelineResumeCmd(opts *temporalOptions) *cobra.Command {
 }
 
 // pipelineInput reads what a pipeline run was started with: its spec and its carry.
-func pipelineInput(ctx context.Context, c client.Client, id string) (*pipeline.Spec, workflows.Carry, error) {
+func pipelineInput(ctx context.Context, c client.Client, dc converter.DataConverter, id string) (*pipeline.Spec, workflows.Carry, error) {
 	var carry workflows.Carry
 	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	if !it.HasNext() {
@@ -207,11 +207,11 @@ func pipelineInput(ctx context.Context, c client.Client, id string) (*pipeline.S
 		return nil, carry, fmt.Errorf("pipeline %s: its start event has no input", id)
 	}
 	var spec pipeline.Spec
-	if err := converter.GetDefaultDataConverter().FromPayload(payloads[0], &spec); err != nil {
+	if err := dc.FromPayload(payloads[0], &spec); err != nil {
 		return nil, carry, fmt.Errorf("pipeline %s: read its spec: %w", id, err)
 	}
 	if len(payloads) > 1 {
-		_ = converter.GetDefaultDataConverter().FromPayload(payloads[1], &carry)
+		_ = dc.FromPayload(payloads[1], &carry)
 	}
 	return &spec, carry, nil
 }

@@ -222,7 +222,7 @@ type runView struct {
 
 // viewSchedule reads a schedule's description into a view; a schedule that is not a Kindling
 // job's gives ok false.
-func viewSchedule(id string, d *client.ScheduleDescription) (scheduleView, bool) {
+func viewSchedule(dc converter.DataConverter, id string, d *client.ScheduleDescription) (scheduleView, bool) {
 	v := scheduleView{ID: id, Paused: d.Schedule.State != nil && d.Schedule.State.Paused,
 		Runs: d.Info.NumActions, SkippedOverlap: d.Info.NumActionsSkippedOverlap, MissedCatchup: d.Info.NumActionsMissedCatchupWindow,
 		Next: d.Info.NextActionTimes, location: time.UTC}
@@ -235,7 +235,7 @@ func viewSchedule(id string, d *client.ScheduleDescription) (scheduleView, bool)
 	}
 	var spec job.JobSpec
 	var carry workflows.Carry
-	if decodeArg(act.Args[0], &spec) != nil || decodeArg(act.Args[1], &carry) != nil || carry.Schedule == nil {
+	if decodeArg(dc, act.Args[0], &spec) != nil || decodeArg(dc, act.Args[1], &carry) != nil || carry.Schedule == nil {
 		return v, false
 	}
 	v.Job = spec.Namespace + "/" + spec.Name
@@ -254,7 +254,7 @@ func viewSchedule(id string, d *client.ScheduleDescription) (scheduleView, bool)
 	return v, true
 }
 
-func decodeArg(arg any, into any) error {
+func decodeArg(dc converter.DataConverter, arg any, into any) error {
 	p, ok := arg.(*commonpb.Payload)
 	if !ok {
 		b, err := json.Marshal(arg)
@@ -263,7 +263,7 @@ func decodeArg(arg any, into any) error {
 		}
 		return json.Unmarshal(b, into)
 	}
-	return converter.GetDefaultDataConverter().FromPayload(p, into)
+	return dc.FromPayload(p, into)
 }
 
 func concurrencyName(p enumspb.ScheduleOverlapPolicy) string {
@@ -302,7 +302,7 @@ func newScheduleListCmd(opts *temporalOptions, output *string) *cobra.Command {
 				if err != nil {
 					continue // deleted since it was listed
 				}
-				if v, ok := viewSchedule(e.ID, d); ok {
+				if v, ok := viewSchedule(opts.dc, e.ID, d); ok {
 					views = append(views, v)
 				}
 			}
@@ -334,7 +334,7 @@ func newScheduleDescribeCmd(opts *temporalOptions, output *string) *cobra.Comman
 			if err != nil {
 				return scheduleError(args[0], err)
 			}
-			v, ok := viewSchedule(args[0], d)
+			v, ok := viewSchedule(opts.dc, args[0], d)
 			if !ok {
 				return exitError{code: exitNotFound, err: fmt.Errorf("schedule %s does not run a Kindling Spark job", args[0])}
 			}
@@ -346,7 +346,7 @@ func newScheduleDescribeCmd(opts *temporalOptions, output *string) *cobra.Comman
 				return err
 			}
 			for _, r := range recent {
-				v.Recent = append(v.Recent, viewRun(ctx, c, r, v.location))
+				v.Recent = append(v.Recent, viewRun(ctx, c, opts.dc, r, v.location))
 			}
 			return printAs(cmd.OutOrStdout(), *output, v, func() error { return describeText(cmd.OutOrStdout(), v, opts) })
 		}),
@@ -357,10 +357,10 @@ func newScheduleDescribeCmd(opts *temporalOptions, output *string) *cobra.Comman
 
 // viewRun gives a run's logical date (from its result or its search attributes) and, for a
 // run that failed, the reason.
-func viewRun(ctx context.Context, c client.Client, r workflows.ScheduledRun, loc *time.Location) runView {
+func viewRun(ctx context.Context, c client.Client, dc converter.DataConverter, r workflows.ScheduledRun, loc *time.Location) runView {
 	v := runView{Nominal: r.Nominal.In(loc).Format(time.RFC3339), WorkflowID: r.WorkflowID, RunID: r.RunID, State: r.State}
 	if r.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		if st, err := queryStatus(ctx, c, r.WorkflowID, r.RunID); err == nil && st.Dates != nil {
+		if st, err := queryStatus(ctx, c, dc, r.WorkflowID, r.RunID); err == nil && st.Dates != nil {
 			v.LogicalDate = st.Dates.Values()["ds"]
 		}
 		return v
@@ -517,13 +517,13 @@ func newScheduleBackfillCmd(opts *temporalOptions, output *string) *cobra.Comman
 			if err != nil {
 				return scheduleError(id, err)
 			}
-			v, ok := viewSchedule(id, d)
+			v, ok := viewSchedule(opts.dc, id, d)
 			if !ok {
 				return exitError{code: exitNotFound, err: fmt.Errorf("schedule %s does not run a Kindling Spark job", id)}
 			}
 			act := d.Schedule.Action.(*client.ScheduleWorkflowAction)
 			var carry workflows.Carry
-			_ = decodeArg(act.Args[1], &carry)
+			_ = decodeArg(opts.dc, act.Args[1], &carry)
 			cron, _, err := schedule.Parse(carry.Schedule.Cron, carry.Schedule.TimeZone)
 			if err != nil {
 				return fmt.Errorf("schedule %s: %w", id, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/term"
 
@@ -29,14 +30,15 @@ func warnLogger() *slog.Logger {
 
 func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 	var (
-		file, id, output, logicalDate string
-		wait                          bool
+		file, id, output, logicalDate, taskQueue string
+		wait                                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "submit -f FILE",
 		Short: "Start a Spark job from a SparkApplication manifest",
-		Long: "submit checks the manifest, then starts a SparkJob workflow on the `kindling` task queue. " +
-			"With --wait it follows the job's stages until it ends and exits 0 only when the job COMPLETED.",
+		Long: "submit checks the manifest, then starts a SparkJob workflow on the `kindling` task queue (--task-queue). " +
+			"With --wait it follows the job's stages until it ends and exits 0 only when the job COMPLETED (1 otherwise; " +
+			"2 when the manifest is invalid, before anything starts).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" && output != "json" && output != "text" {
@@ -57,7 +59,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 			}
 			spec, err := readJobFile(file)
 			if err != nil {
-				return err
+				return exitError{code: exitInvalid, err: err}
 			}
 			// readJobFile checked it, so a mistake costs no workflow; the workflow checks again.
 			checked := spec.DeepCopy()
@@ -76,7 +78,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 			ctx := cmd.Context()
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID:                       id,
-				TaskQueue:                workflows.TaskQueue,
+				TaskQueue:                taskQueue,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 				StaticSummary:            workflows.Summary(checked),
 				TypedSearchAttributes: temporal.NewSearchAttributes(
@@ -99,7 +101,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", run.GetID())
 				return nil
 			}
-			res, err := follow(ctx, c, run, w)
+			res, err := follow(ctx, c, opts.dc, run, w)
 			if err != nil {
 				return err
 			}
@@ -110,6 +112,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&id, "id", "", "workflow ID (default <job name>-<random>)")
 	cmd.Flags().StringVar(&logicalDate, "logical-date", "", "the date the run stands for (2026-11-24 or an RFC 3339 time, UTC unless it says): fills {{ ds }} and the other templates")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the job until it ends; exit 0 only when it COMPLETED")
+	cmd.Flags().StringVar(&taskQueue, "task-queue", workflows.TaskQueue, "task queue of the workers that run it")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "result format: text or json")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
@@ -117,7 +120,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 
 // follow prints the job's progress as it changes and returns its result. On a terminal
 // the progress line is rewritten in place; elsewhere each change is a new line.
-func follow(ctx context.Context, c client.Client, run client.WorkflowRun, w io.Writer) (workflows.JobResult, error) {
+func follow(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, w io.Writer) (workflows.JobResult, error) {
 	done := make(chan struct{})
 	var res workflows.JobResult
 	var runErr error
@@ -145,7 +148,7 @@ func follow(ctx context.Context, c client.Client, run client.WorkflowRun, w io.W
 		case <-ctx.Done():
 			return res, ctx.Err()
 		case <-tick.C:
-			st, err := queryStatus(ctx, c, run.GetID(), run.GetRunID())
+			st, err := queryStatus(ctx, c, dc, run.GetID(), run.GetRunID())
 			if err != nil {
 				continue // the workflow may not have started on a worker yet
 			}
@@ -163,10 +166,10 @@ func follow(ctx context.Context, c client.Client, run client.WorkflowRun, w io.W
 	}
 }
 
-func queryStatus(ctx context.Context, c client.Client, id, runID string) (workflows.Status, error) {
+func queryStatus(ctx context.Context, c client.Client, dc converter.DataConverter, id, runID string) (workflows.Status, error) {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return workflows.LiveStatus(qctx, c, id, runID)
+	return workflows.LiveStatus(qctx, c, dc, id, runID)
 }
 
 func progressLine(st workflows.Status) string {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/internal/codec"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/workflows"
 )
@@ -29,6 +30,7 @@ type config struct {
 	stopTimeout, heartbeatEvery   time.Duration
 	maxActivities                 int
 	sweepEvery                    time.Duration
+	codec                         codec.Settings
 }
 
 func main() {
@@ -44,7 +46,10 @@ func main() {
 	flag.DurationVar(&cfg.heartbeatEvery, "progress-interval", 5*time.Second, "how often a supervised job's progress (driver phase, executor counts) reaches Temporal")
 	flag.IntVar(&cfg.maxActivities, "max-activities", 2000, "most activities (mostly supervisors) one worker runs at once")
 	flag.DurationVar(&cfg.sweepEvery, "sweep-every", 10*time.Minute, "how often the sweep removes what ended jobs left (a Temporal Schedule per task queue); 0: no schedule")
+	flag.StringVar(&cfg.codec.KeysDir, "codec-keys-dir", os.Getenv(codec.EnvKeysDir),
+		"encrypt payloads (job specs, results, failure messages) in Temporal with the AES-256 keys in this directory, a mounted Secret (env "+codec.EnvKeysDir+"; or keys in env "+codec.EnvKeys+")")
 	flag.Parse()
+	cfg.codec.Keys = os.Getenv(codec.EnvKeys)
 
 	log, err := newLogger(cfg.logFormat, cfg.logLevel)
 	if err != nil {
@@ -77,11 +82,24 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	log.Info("pod watch synced", "apiserver", kc.Config.Host, "namespace", orAll(cfg.watchNamespace))
 
-	tc, err := client.Dial(client.Options{
+	copts := client.Options{
 		HostPort:  cfg.address,
 		Namespace: cfg.namespace,
 		Logger:    tlog.NewStructuredLogger(log),
-	})
+	}
+	// The worker holds the keys: a codec server would put every payload on the network twice.
+	cfg.codec.Endpoint = ""
+	if err := cfg.codec.Apply(&copts); err != nil {
+		return fmt.Errorf("payload encryption: %w", err)
+	}
+	if copts.DataConverter != nil {
+		from := cfg.codec.KeysDir
+		if from == "" {
+			from = "env " + codec.EnvKeys
+		}
+		log.Info("payloads are encrypted (AES-256-GCM)", "keys", from)
+	}
+	tc, err := client.Dial(copts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.address, err)
 	}

@@ -19,7 +19,10 @@ import (
 // progress (driver phase, executor counts) instead of signalling the workflow, so a job's
 // history holds no event per pod change; this is where that progress becomes visible.
 // Client code only: never call it from a workflow.
-func LiveStatus(ctx context.Context, c client.Client, workflowID, runID string) (Status, error) {
+func LiveStatus(ctx context.Context, c client.Client, dc converter.DataConverter, workflowID, runID string) (Status, error) {
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
 	var st Status
 	v, err := c.QueryWorkflow(ctx, workflowID, runID, QueryStatus)
 	if err != nil {
@@ -41,7 +44,7 @@ func LiveStatus(ctx context.Context, c client.Client, workflowID, runID string) 
 			continue
 		}
 		var p activities.SuperviseProgress
-		if converter.GetDefaultDataConverter().FromPayload(details[0], &p) == nil {
+		if dc.FromPayload(details[0], &p) == nil {
 			st.DriverPhase = p.DriverPhase
 			st.ExecutorsRunning, st.ExecutorsPending, st.ExecutorsFailed = p.ExecutorsRunning, p.ExecutorsPending, p.ExecutorsFailed
 			if p.LastReason != "" {

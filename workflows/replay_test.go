@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/kindling-dev/kindling/internal/codec"
 )
 
 // TestReplayHistories replays every saved history against today's workflow code, so a change
@@ -30,6 +33,18 @@ func TestReplayHistories(t *testing.T) {
 			}
 			r := worker.NewWorkflowReplayer()
 			Register(r)
+			// A worker with payload encryption on replays histories written without it: the
+			// codec passes unencrypted payloads through.
+			keys, err := codec.FromEnv("k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc := codec.DataConverter(codec.New(keys))
+			encrypted, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			Register(encrypted)
 			// A pipeline's children are named after its workflow ID, which a history does not
 			// hold: it is read back from the first child's ID.
 			opts := worker.ReplayWorkflowHistoryOptions{}
@@ -43,6 +58,9 @@ func TestReplayHistories(t *testing.T) {
 			}
 			if err := r.ReplayWorkflowHistoryWithOptions(nil, h, opts); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
+			}
+			if err := encrypted.ReplayWorkflowHistoryWithOptions(nil, h, opts); err != nil {
+				t.Fatalf("replay %s with payload encryption on: %v", f, err)
 			}
 		})
 	}
