@@ -20,6 +20,12 @@ type Activities struct {
 	HTTP    *http.Client      // dependency checks
 	// WatchNamespace is the one Kubernetes namespace Pods follows; "" for all.
 	WatchNamespace string
+	// AllowedNamespaces, when set, are the only Kubernetes namespaces jobs may run in:
+	// Validate refuses the others before anything is created.
+	AllowedNamespaces []string
+	// Strict refuses a job whose settings hold what looks like a secret in plain text
+	// (render.SecretSettings) instead of letting it run.
+	Strict bool
 	// Temporal tells the sweep which runs have ended.
 	Temporal WorkflowDescriber
 }

@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -32,7 +34,7 @@ func (a *Activities) Validate(_ context.Context, in ValidateInput) (ValidateOutp
 		spec = *filled
 	}
 	job.Default(&spec)
-	if err := render.Validate(&spec); err != nil {
+	if err := job.Errors(append(a.problems(&spec), a.namespaceProblems(job.MetadataPath.Child("namespace"), spec.Namespace)...)); err != nil {
 		return ValidateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidSpec, nil)
 	}
 	// A job this worker cannot see would never be supervised: refuse it before anything exists.
@@ -109,7 +111,14 @@ func (a *Activities) ValidatePipeline(_ context.Context, in ValidatePipelineInpu
 	if err != nil {
 		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError("the run's dates: "+err.Error(), ErrInvalidSpec, nil)
 	}
-	errs := pipeline.Check(&s, render.Problems)
+	errs := pipeline.Check(&s, a.problems)
+	for i, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
+		at := field.NewPath("spec", "tasks").Index(i)
+		if i == len(s.Tasks) {
+			at = field.NewPath("spec", "onExit")
+		}
+		errs = append(errs, a.namespaceProblems(at.Child("application", "metadata", "namespace"), t.Job.Namespace)...)
+	}
 	if a.WatchNamespace != "" {
 		for i, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
 			if t.Job.Namespace != a.WatchNamespace {
@@ -122,6 +131,24 @@ func (a *Activities) ValidatePipeline(_ context.Context, in ValidatePipelineInpu
 		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError(pipeline.Errors(errs).Error(), ErrInvalidSpec, nil)
 	}
 	return ValidatePipelineOutput{Dates: dates}, nil
+}
+
+// problems are the rules this worker checks a job against: every rule of the job, and with
+// Strict no secret in plain text.
+func (a *Activities) problems(s *job.JobSpec) field.ErrorList {
+	if a.Strict {
+		return render.StrictProblems(s)
+	}
+	return render.Problems(s)
+}
+
+// namespaceProblems refuses a namespace outside the worker's allow-list.
+func (a *Activities) namespaceProblems(at *field.Path, ns string) field.ErrorList {
+	if len(a.AllowedNamespaces) == 0 || slices.Contains(a.AllowedNamespaces, ns) {
+		return nil
+	}
+	return field.ErrorList{job.Invalid(at, "namespace %s is not one this worker may run jobs in (--allow-namespace: %s)",
+		ns, strings.Join(a.AllowedNamespaces, ", "))}
 }
 
 func optional(t *pipeline.Task) []pipeline.Task {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
@@ -21,6 +22,7 @@ type temporalOptions struct {
 	namespace string
 	uiURL     string
 	codec     codec.Settings
+	strict    bool // settings that hold secrets in plain text are errors, not warnings
 	dc        converter.DataConverter // the dialled client's: decodes payloads the CLI reads itself
 }
 
@@ -34,6 +36,17 @@ func (o *temporalOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.codec.Endpoint, "codec-endpoint", os.Getenv(codec.EnvEndpoint),
 		"payload encryption without the keys: the URL of a kindling codec-server, {namespace} replaced (env "+codec.EnvEndpoint+")")
 	o.codec.Keys = os.Getenv(codec.EnvKeys)
+	f.BoolVar(&o.strict, "strict", os.Getenv("KINDLING_STRICT") == "true",
+		"refuse a job whose sparkConf, hadoopConf or env holds what looks like a secret in plain text, instead of warning (env KINDLING_STRICT=true)")
+}
+
+// problems are the rules a job is checked against: every rule of the job, and with --strict
+// no secret in plain text.
+func (o *temporalOptions) problems(s *job.JobSpec) field.ErrorList {
+	if o.strict {
+		return render.StrictProblems(s)
+	}
+	return render.Problems(s)
 }
 
 func (o *temporalOptions) dial() (client.Client, error) {
@@ -84,7 +97,7 @@ func envOr(key, def string) string {
 // readJobFile reads a SparkApplication manifest, or a bare spec, from a file, and checks it:
 // fields it does not know and every rule the spec breaks come back as one error, before
 // anything is submitted or created.
-func readJobFile(file string) (*job.JobSpec, error) {
+func readJobFile(file string, problems func(*job.JobSpec) field.ErrorList) (*job.JobSpec, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
@@ -95,7 +108,7 @@ func readJobFile(file string) (*job.JobSpec, error) {
 	}
 	checked := spec.DeepCopy()
 	job.Default(checked)
-	if err := job.Errors(append(unknown, render.Problems(checked)...)); err != nil {
+	if err := job.Errors(append(unknown, problems(checked)...)); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return spec, nil

@@ -58,7 +58,7 @@ func newRootCmd() *cobra.Command {
 		newPipelineCmd(opts),
 		newListCmd(opts),
 		newCodecServerCmd(opts),
-		newRenderCmd(),
+		newRenderCmd(opts),
 	)
 	return root
 }

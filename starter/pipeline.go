@@ -21,7 +21,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/kindling-dev/kindling/k8s/pipeline"
-	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/workflows"
 )
 
@@ -50,7 +49,7 @@ func newPipelineSubmitCmd(opts *temporalOptions) *cobra.Command {
 			if err != nil {
 				return exitError{code: exitInvalid, err: err}
 			}
-			if err := pipeline.Errors(pipeline.Check(s, render.Problems)); err != nil {
+			if err := pipeline.Errors(pipeline.Check(s, opts.problems)); err != nil {
 				return exitError{code: exitInvalid, err: fmt.Errorf("%s: %w", file, err)}
 			}
 			if s.Schedule != nil {
@@ -154,7 +153,7 @@ func newPipelineResumeCmd(opts *temporalOptions) *cobra.Command {
 					return exitError{code: exitInvalid, err: err}
 				}
 			}
-			if err := pipeline.Errors(pipeline.Check(spec, render.Problems)); err != nil {
+			if err := pipeline.Errors(pipeline.Check(spec, opts.problems)); err != nil {
 				return exitError{code: exitInvalid, err: err}
 			}
 			for _, f := range from {

@@ -12,7 +12,7 @@ import (
 
 // newRenderCmd is `kindling render`: print the objects one attempt of a job would create,
 // without creating anything.
-func newRenderCmd() *cobra.Command {
+func newRenderCmd(opts *temporalOptions) *cobra.Command {
 	var (
 		file       string
 		attempt    int
@@ -26,7 +26,7 @@ func newRenderCmd() *cobra.Command {
 			"An invalid spec prints every problem to stderr and exits non-zero.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			spec, err := readJobFile(file)
+			spec, err := readJobFile(file, opts.problems)
 			if err != nil {
 				return err
 			}

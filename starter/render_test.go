@@ -12,7 +12,7 @@ import (
 
 func runRender(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newRenderCmd()
+	cmd := newRenderCmd(&temporalOptions{})
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)

@@ -57,7 +57,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				}
 				carry.LogicalDate = &t
 			}
-			spec, err := readJobFile(file)
+			spec, err := readJobFile(file, opts.problems)
 			if err != nil {
 				return exitError{code: exitInvalid, err: err}
 			}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,8 @@ type config struct {
 	maxActivities                 int
 	sweepEvery                    time.Duration
 	codec                         codec.Settings
+	allowNamespaces               string
+	strict                        bool
 }
 
 func main() {
@@ -48,6 +51,10 @@ func main() {
 	flag.DurationVar(&cfg.sweepEvery, "sweep-every", 10*time.Minute, "how often the sweep removes what ended jobs left (a Temporal Schedule per task queue); 0: no schedule")
 	flag.StringVar(&cfg.codec.KeysDir, "codec-keys-dir", os.Getenv(codec.EnvKeysDir),
 		"encrypt payloads (job specs, results, failure messages) in Temporal with the AES-256 keys in this directory, a mounted Secret (env "+codec.EnvKeysDir+"; or keys in env "+codec.EnvKeys+")")
+	flag.StringVar(&cfg.allowNamespaces, "allow-namespace", os.Getenv("KINDLING_ALLOWED_NAMESPACES"),
+		"comma-separated Kubernetes namespaces jobs may run in; others fail validation before anything is created (env KINDLING_ALLOWED_NAMESPACES; default: any)")
+	flag.BoolVar(&cfg.strict, "strict", os.Getenv("KINDLING_STRICT") == "true",
+		"refuse jobs whose sparkConf, hadoopConf or env hold what looks like a secret in plain text (env KINDLING_STRICT=true)")
 	flag.Parse()
 	cfg.codec.Keys = os.Getenv(codec.EnvKeys)
 
@@ -126,8 +133,10 @@ func run(cfg config, log *slog.Logger) error {
 		Pods:    pods,
 		HTTP:    &http.Client{Timeout: 10 * time.Minute},
 		// Supervision sees only this namespace: Validate refuses jobs elsewhere.
-		WatchNamespace: cfg.watchNamespace,
-		Temporal:       tc,
+		WatchNamespace:    cfg.watchNamespace,
+		AllowedNamespaces: splitList(cfg.allowNamespaces),
+		Strict:            cfg.strict,
+		Temporal:          tc,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -159,6 +168,17 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// splitList reads "a, b,c" as [a b c]; "" is none.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func orAll(ns string) string {

@@ -54,6 +54,12 @@ var features = []feature{
 // It returns a *job.ValidationError listing every problem, or nil.
 func Validate(s *job.JobSpec) error { return job.Errors(Problems(s)) }
 
+// StrictProblems are Problems plus every setting that holds a secret in plain text
+// (SecretSettings): `--strict`.
+func StrictProblems(s *job.JobSpec) field.ErrorList {
+	return append(Problems(s), SecretSettings(s)...)
+}
+
 // Problems are Validate's problems as a list, to join with others (job.ReadLenient's).
 func Problems(s *job.JobSpec) field.ErrorList {
 	errs := job.Check(s)

@@ -190,5 +190,8 @@ func Warnings(s *job.JobSpec) []string {
 		// SparkSubmit.prepareSubmitEnvironment: "Ignore invalid spark.driver.host in cluster modes."
 		out = append(out, "spec.sparkConf[spark.driver.host] is ignored, as spark-submit ignores it in cluster mode: executors reach the driver through its service")
 	}
+	for _, e := range SecretSettings(s) {
+		out = append(out, e.Field+": "+e.Detail)
+	}
 	return out
 }
