@@ -3,11 +3,13 @@ package activities
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 
+	"github.com/kindling-dev/kindling/internal/metrics"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
@@ -28,6 +30,20 @@ type Activities struct {
 	Strict bool
 	// Temporal tells the sweep which runs have ended.
 	Temporal WorkflowDescriber
+	// Metrics counts what the activities see (drivers running, executors, stage durations);
+	// nil counts nothing.
+	Metrics *metrics.Metrics
+
+	supervised atomic.Int64 // Supervise activities running on this worker
+}
+
+// stage records how long an activity took and how it ended, as kindling_stage_duration_seconds.
+func (a *Activities) stage(name string, start time.Time, err *error) {
+	outcome := "ok"
+	if *err != nil {
+		outcome = "error"
+	}
+	a.Metrics.StageDuration(name, outcome, time.Since(start))
 }
 
 // logger is the activity's logger (with workflow and activity IDs), or a no-op outside one.

@@ -17,7 +17,8 @@ const cleanupWait = 2 * time.Minute
 // Cleanup deletes an attempt (cluster.Objects.Delete) and waits until its pods are gone, so
 // the next attempt never overlaps the last. It may run again after a retry, a cancel or a
 // restart, and must not mind.
-func (a *Activities) Cleanup(ctx context.Context, in CleanupInput) error {
+func (a *Activities) Cleanup(ctx context.Context, in CleanupInput) (err error) {
+	defer a.stage("cleanup", time.Now(), &err)
 	var selectors []string
 	if in.Selector != "" {
 		selectors = append(selectors, in.Selector)

@@ -13,7 +13,8 @@ import (
 // CreateResources creates one attempt's objects (cluster.Objects.Apply): idempotent, so a
 // retried activity or a restarted worker never makes a second driver. An object of the
 // attempt's name that is not the attempt's fails for good with ErrForeignObject.
-func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (CreateOutput, error) {
+func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (_ CreateOutput, err error) {
+	defer a.stage("create", time.Now(), &err)
 	r := &in.Rendered
 	defer keepAlive(ctx, 5*time.Second)()
 	applied, err := a.Cluster.Apply(ctx, r)

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kindling-dev/kindling/internal/metrics"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/k8s/job"
 )
@@ -36,7 +37,10 @@ var (
 // Supervise follows one attempt's driver and executors through the worker's shared pod
 // informer until the attempt ends, and says why it ended in words a person understands.
 // It heartbeats its compact progress and, after a worker restart, resumes from it.
-func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (SuperviseOutput, error) {
+func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out SuperviseOutput, err error) {
+	defer a.stage("supervise", time.Now(), &err)
+	m := a.watchMetrics(in)
+	defer func() { m.end(out, err) }()
 	if in.StartTimeout <= 0 {
 		in.StartTimeout = job.DefaultDriverStartTimeout
 	}
@@ -88,6 +92,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 				prog.RememberLost(uid, oom)
 			}
 			out, done := cluster.Classify(driver, execs, now, &prog, lim)
+			m.see(driver, prog, now)
 			if done {
 				logger(ctx).Info("attempt ended", "driverPod", in.DriverPod, "outcome", out.Outcome, "reason", out.Reason)
 				return out, nil
@@ -106,6 +111,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 		}
 		if !reflect.DeepEqual(prog, lastSent) || now.Sub(lastBeat) >= heartbeatFloor {
 			recordHeartbeat(ctx, prog)
+			a.Metrics.Heartbeat()
 			lastBeat, lastSent = now, clone(prog)
 		}
 		select {
@@ -114,6 +120,62 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (Supervis
 		case <-wake:
 		case <-tick.C:
 		}
+	}
+}
+
+// superviseMetrics turns what one Supervise sees into the operator's metrics: the running
+// gauges move while it runs (per worker: Prometheus sums the workers), and each executor
+// lost during it counts once.
+type superviseMetrics struct {
+	a           *Activities
+	app         metrics.App
+	running     bool
+	executors   int
+	lostCounted int
+}
+
+func (a *Activities) watchMetrics(in SuperviseInput) *superviseMetrics {
+	a.Metrics.SetSupervisedJobs(int(a.supervised.Add(1)))
+	return &superviseMetrics{a: a, app: metrics.App{Namespace: in.Namespace}, lostCounted: -1}
+}
+
+// see updates the gauges from the driver and the attempt's progress.
+func (m *superviseMetrics) see(driver *corev1.Pod, prog SuperviseProgress, now time.Time) {
+	met := m.a.Metrics
+	if met == nil {
+		return
+	}
+	m.app.Labels = driver.Labels // the operator copies the application's labels onto its pods
+	if m.lostCounted < 0 {
+		m.lostCounted = len(prog.FailedExecutors) // lost before a worker restart were counted then
+	}
+	if !m.running && driver.Status.Phase == corev1.PodRunning {
+		m.running = true
+		met.Running(m.app, 1)
+		// From the driver pod's creation: Kindling's submit latency is measured by its workflow.
+		met.Started(m.app, driver.Labels[job.LabelAttempt] == "1", now.Sub(driver.CreationTimestamp.Time))
+	}
+	if d := prog.ExecutorsRunning - m.executors; d != 0 {
+		met.ExecutorRunning(m.app, d)
+		m.executors = prog.ExecutorsRunning
+	}
+	for ; m.lostCounted < len(prog.FailedExecutors); m.lostCounted++ {
+		met.ExecutorFailed(m.app)
+	}
+}
+
+// end takes this Supervise's part out of the gauges, and counts the attempt's outcome.
+func (m *superviseMetrics) end(out SuperviseOutput, err error) {
+	met := m.a.Metrics
+	met.SetSupervisedJobs(int(m.a.supervised.Add(-1)))
+	if m.running {
+		met.Running(m.app, -1)
+	}
+	if m.executors > 0 {
+		met.ExecutorRunning(m.app, -m.executors)
+	}
+	if err == nil {
+		met.Attempt(out.Outcome)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,7 +47,11 @@ func (w *ownWorker) start() {
 		w.t.Fatal(err)
 	}
 	// No sweep schedule: nothing polls this queue once the test ends.
-	cmd := exec.Command(stack.workerBin, "--task-queue", w.queue, "--log-level", "warn", "--sweep-every", "0")
+	args := []string{"--task-queue", w.queue, "--log-level", "warn", "--sweep-every", "0"}
+	if !slices.ContainsFunc(w.env, func(e string) bool { return strings.HasPrefix(e, "KINDLING_HTTP_ADDRESS=") }) {
+		args = append(args, "--http-address", "127.0.0.1:0") // many workers, one machine
+	}
+	cmd := exec.Command(stack.workerBin, args...)
 	cmd.Env = append(os.Environ(), w.env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {

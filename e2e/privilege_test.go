@@ -26,7 +26,9 @@ func TestWorkerLimitsRefuseBeforeAnythingIsCreated(t *testing.T) {
 		{"elsewhere", "metadata.namespace: namespace kube-system is not one this worker may run jobs in (--allow-namespace: " + ns + ")",
 			func(s *job.JobSpec) { s.Namespace = "kube-system" }},
 		{"secret", "spec.sparkConf[spark.hadoop.fs.s3a.secret.key]: looks like a secret, and its value would be stored in plain text",
-			func(s *job.JobSpec) { s.SparkConf = map[string]string{"spark.hadoop.fs.s3a.secret.key": "wJalrXUtnFEMI"} }},
+			func(s *job.JobSpec) {
+				s.SparkConf = map[string]string{"spark.hadoop.fs.s3a.secret.key": "wJalrXUtnFEMI"}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := testJob(t, nil, tc.mutate)

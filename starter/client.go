@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kindling-dev/kindling/internal/codec"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -22,7 +22,7 @@ type temporalOptions struct {
 	namespace string
 	uiURL     string
 	codec     codec.Settings
-	strict    bool // settings that hold secrets in plain text are errors, not warnings
+	strict    bool                    // settings that hold secrets in plain text are errors, not warnings
 	dc        converter.DataConverter // the dialled client's: decodes payloads the CLI reads itself
 }
 

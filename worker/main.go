@@ -20,6 +20,7 @@ import (
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/internal/codec"
+	"github.com/kindling-dev/kindling/internal/metrics"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/workflows"
 )
@@ -34,6 +35,7 @@ type config struct {
 	codec                         codec.Settings
 	allowNamespaces               string
 	strict                        bool
+	httpAddress, metricsLabels    string
 }
 
 func main() {
@@ -55,6 +57,10 @@ func main() {
 		"comma-separated Kubernetes namespaces jobs may run in; others fail validation before anything is created (env KINDLING_ALLOWED_NAMESPACES; default: any)")
 	flag.BoolVar(&cfg.strict, "strict", os.Getenv("KINDLING_STRICT") == "true",
 		"refuse jobs whose sparkConf, hadoopConf or env hold what looks like a secret in plain text (env KINDLING_STRICT=true)")
+	flag.StringVar(&cfg.httpAddress, "http-address", envOr("KINDLING_HTTP_ADDRESS", ":9090"),
+		"serve /metrics (Prometheus), /healthz and /readyz here; empty: none (env KINDLING_HTTP_ADDRESS)")
+	flag.StringVar(&cfg.metricsLabels, "metrics-labels", envOr("KINDLING_METRICS_LABELS", "app_type"),
+		"comma-separated labels of the operator-named spark_application_* metrics, from each job's metadata.labels (or namespace); as the operator's --metrics-labels")
 	flag.Parse()
 	cfg.codec.Keys = os.Getenv(codec.EnvKeys)
 
@@ -73,6 +79,20 @@ func run(cfg config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	m, err := metrics.New(metrics.Config{Labels: splitList(cfg.metricsLabels), Logger: log})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer func() { _ = m.Shutdown(context.Background()) }()
+	ready := newReadiness()
+	if cfg.httpAddress != "" {
+		httpCtx, stopHTTP := context.WithCancel(context.Background())
+		defer stopHTTP() // after the worker stopped: probes and scrapes work while it hands over
+		if err := serveHTTP(httpCtx, cfg.httpAddress, m, ready, log); err != nil {
+			return err
+		}
+	}
+
 	kc, err := cluster.Connect(cfg.kubeconfig)
 	if err != nil {
 		return err
@@ -89,10 +109,12 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	log.Info("pod watch synced", "apiserver", kc.Config.Host, "namespace", orAll(cfg.watchNamespace))
 
+	ready.set("starting: connecting to Temporal")
 	copts := client.Options{
-		HostPort:  cfg.address,
-		Namespace: cfg.namespace,
-		Logger:    tlog.NewStructuredLogger(log),
+		HostPort:       cfg.address,
+		Namespace:      cfg.namespace,
+		Logger:         tlog.NewStructuredLogger(log),
+		MetricsHandler: temporalMetrics(m),
 	}
 	// The worker holds the keys: a codec server would put every payload on the network twice.
 	cfg.codec.Endpoint = ""
@@ -137,12 +159,15 @@ func run(cfg config, log *slog.Logger) error {
 		AllowedNamespaces: splitList(cfg.allowNamespaces),
 		Strict:            cfg.strict,
 		Temporal:          tc,
+		Metrics:           m,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker started", "temporal", cfg.address, "namespace", cfg.namespace, "taskQueue", cfg.taskQueue)
+	ready.set("")
 	<-ctx.Done()
+	ready.set("stopping")
 	log.Info("stopping: running activities hand over", "timeout", cfg.stopTimeout)
 	w.Stop()
 	return nil

@@ -173,6 +173,9 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		SearchAttrNamespace.ValueSet(spec.Namespace),
 		SearchAttrState.ValueSet(StateRunning),
 	)
+	if carry.Run == 1 && carry.AttemptsBefore == 0 {
+		j.metrics(ctx).Counter(MetricJobCreated).Inc(1)
+	}
 
 	// Validate: a bad spec fails the workflow itself; nothing has been created.
 	in := activities.ValidateInput{Spec: spec}
@@ -269,10 +272,12 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 
 		// OOMKilled: the next attempt gets more overhead, within the bound.
 		if at.outcome.Outcome == activities.OutcomeOOMKilled && at.rendered.DriverMemoryOverheadMiB > 0 {
+			j.metrics(ctx).WithTags(map[string]string{MetricTagRole: "driver"}).Counter(MetricOOMRemediation).Inc(1)
 			driverOverhead = raiseOverhead(at.rendered.DriverMemoryOverheadMiB, firstDriverOH)
 			logger.Info("driver OOMKilled: raising memory overhead", "fromMiB", at.rendered.DriverMemoryOverheadMiB, "toMiB", driverOverhead)
 		}
 		if at.outcome.ExecutorOOMKills > 0 && at.rendered.ExecutorMemoryOverheadMiB > 0 {
+			j.metrics(ctx).WithTags(map[string]string{MetricTagRole: "executor"}).Counter(MetricOOMRemediation).Inc(1)
 			execOverhead = raiseOverhead(at.rendered.ExecutorMemoryOverheadMiB, firstExecOH)
 			logger.Info("executors OOMKilled: raising memory overhead", "fromMiB", at.rendered.ExecutorMemoryOverheadMiB, "toMiB", execOverhead)
 		}
@@ -428,8 +433,11 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 			return done(endCancelled, "cancelled while creating resources")
 		}
 		at.result.Outcome = activities.ErrSubmission
+		j.metrics(ctx).Counter(MetricJobSubmissionFailed).Inc(1)
 		return done(endSubmissionFailed, "submission failed: "+message(err))
 	}
+	j.metrics(ctx).WithTags(map[string]string{MetricTagAttempt: fmt.Sprint(j.carry.AttemptsBefore + n)}).
+		Timer(MetricJobSubmitted).Record(workflow.Now(ctx).Sub(workflow.GetInfo(ctx).WorkflowStartTime))
 	if c.DriverPod != "" {
 		at.result.DriverPod, j.status.DriverPod = c.DriverPod, c.DriverPod
 	}
@@ -566,6 +574,7 @@ func (j *jobRun) prune(ctx workflow.Context, state string, kept bool) {
 // finish records the job's end and returns what SparkJob returns.
 func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, error) {
 	j.result.State, j.result.Reason = state, reason
+	j.metrics(ctx).WithTags(map[string]string{MetricTagState: state}).Timer(MetricJobEnded).Record(j.lastRunTime(ctx))
 	j.status.State, j.status.Stage = state, StageDone
 	j.show(ctx)
 	if reason != "" {
