@@ -42,6 +42,10 @@ DEEPCOPY ?= k8s.io/code-generator/cmd/deepcopy-gen@v0.37.2
 generate: ## Regenerate k8s/job's DeepCopy methods after changing its types
 	$(GO) run $(DEEPCOPY) --output-file zz_generated.deepcopy.go --go-header-file /dev/null ./k8s/job
 
+.PHONY: crds
+crds: ## Regenerate k8s/api's DeepCopy methods and deploy/crds (controller-gen, built once from the module proxy)
+	dev/tools/controller-gen/generate.sh
+
 .PHONY: bench
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
