@@ -87,7 +87,7 @@ func setup(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("build kindling: %v\n%s", err, out)
 	}
 
-	// The in-process worker has the rights deploy/rbac.yaml grants, no more.
+	// The in-process worker has the rights deploy/base/rbac.yaml grants, no more.
 	wk, err := asDeployedWorker(stack.kube)
 	if err != nil {
 		return 0, err

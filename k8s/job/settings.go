@@ -17,7 +17,14 @@ const (
 	ConfImagePullTimeout = "spark.kindling.driver.imagePullTimeout"
 	// ConfMaxRunTime: how long one attempt may run before it is ended (default: no bound).
 	ConfMaxRunTime = "spark.kindling.maxRunTime"
+	// ConfMetrics "prometheus": Spark serves its own metrics in Prometheus' format on the
+	// driver's UI port (PrometheusServlet, metric names without the app id), with the scrape
+	// annotations on the driver pod and service and the label kindling.dev/metrics=prometheus.
+	ConfMetrics = "spark.kindling.metrics"
 )
+
+// MetricsPrometheus is ConfMetrics' one value.
+const MetricsPrometheus = "prometheus"
 
 // Defaults of the duration settings.
 const (
@@ -48,8 +55,14 @@ func checkSettings(spec *JobSpec) field.ErrorList {
 	sort.Strings(keys)
 	var out field.ErrorList
 	for _, k := range keys {
+		if k == ConfMetrics {
+			if v := spec.SparkConf[k]; v != MetricsPrometheus {
+				out = append(out, Invalid(SparkConfPath.Key(k), "%q: the one value is %q", v, MetricsPrometheus))
+			}
+			continue
+		}
 		if !kindlingDurations[k] {
-			out = append(out, Invalid(SparkConfPath.Key(k), "unknown Kindling setting; known: %s, %s, %s", ConfDriverStartTimeout, ConfImagePullTimeout, ConfMaxRunTime))
+			out = append(out, Invalid(SparkConfPath.Key(k), "unknown Kindling setting; known: %s, %s, %s, %s", ConfDriverStartTimeout, ConfImagePullTimeout, ConfMaxRunTime, ConfMetrics))
 			continue
 		}
 		if d, err := time.ParseDuration(spec.SparkConf[k]); err != nil || d <= 0 {

@@ -46,6 +46,7 @@ var features = []feature{
 	confFile,
 	operatorPodSpec,
 	monitoring,
+	sparkMetrics,
 	batchScheduler,
 	dynamicAllocation,
 }
