@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"github.com/kindling-dev/kindling/internal/metrics"
+	"github.com/kindling-dev/kindling/internal/tracing"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
@@ -49,6 +50,9 @@ func (a *Activities) stage(name string, start time.Time, err *error) {
 // logger is the activity's logger (with workflow and activity IDs), or a no-op outside one.
 func logger(ctx context.Context) log.Logger {
 	if activity.IsActivity(ctx) {
+		if id := tracing.TraceID(ctx); id != "" {
+			return log.With(activity.GetLogger(ctx), "traceId", id)
+		}
 		return activity.GetLogger(ctx)
 	}
 	return nopLogger{}

@@ -85,6 +85,9 @@ type CreateInput struct {
 type CreateOutput struct {
 	DriverPod string
 	DriverUID string
+	// TraceID is the OpenTelemetry trace the attempt was created in (tracing on), also on the
+	// driver pod as the annotation kindling.dev/trace-id.
+	TraceID string `json:",omitempty"`
 }
 
 // SuperviseInput names the attempt to follow.

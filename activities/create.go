@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/kindling-dev/kindling/internal/tracing"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
@@ -17,14 +18,25 @@ func (a *Activities) CreateResources(ctx context.Context, in CreateInput) (_ Cre
 	defer a.stage("create", time.Now(), &err)
 	r := &in.Rendered
 	defer keepAlive(ctx, 5*time.Second)()
+	trace := tracing.TraceID(ctx)
+	if trace != "" && r.DriverPod != nil {
+		// From a pod to its trace: the annotation names the trace that created it.
+		if r.DriverPod.Annotations == nil {
+			r.DriverPod.Annotations = map[string]string{}
+		}
+		r.DriverPod.Annotations[AnnotationTraceID] = trace
+	}
 	applied, err := a.Cluster.Apply(ctx, r)
 	if err != nil {
 		return CreateOutput{}, createError(err)
 	}
 	logger(ctx).Info("attempt created", "namespace", r.Namespace, "driverPod", applied.DriverPod,
 		"service", r.Service.Name, "configMap", r.ConfigMap.Name, "appId", r.AppID)
-	return CreateOutput{DriverPod: applied.DriverPod, DriverUID: applied.DriverUID}, nil
+	return CreateOutput{DriverPod: applied.DriverPod, DriverUID: applied.DriverUID, TraceID: trace}, nil
 }
+
+// AnnotationTraceID on a driver pod is the OpenTelemetry trace its attempt was created in.
+const AnnotationTraceID = "kindling.dev/trace-id"
 
 // createError gives the workflow an error type to branch on: a foreign object or a request
 // that cannot succeed fails for good; anything else is retried by the activity's policy.

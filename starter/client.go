@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kindling-dev/kindling/internal/codec"
+	"github.com/kindling-dev/kindling/internal/tracing"
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/render"
 )
@@ -62,12 +64,20 @@ func (o *temporalOptions) dial() (client.Client, error) {
 	if o.dc == nil {
 		o.dc = converter.GetDefaultDataConverter()
 	}
+	interceptors, flush, err := tracing.Setup(context.Background(), "kindling")
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	opts.Interceptors, flushTraces = interceptors, flush
 	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (is it running? `make dev-up` starts one): %w", o.address, err)
 	}
 	return c, nil
 }
+
+// flushTraces sends the spans the command made (tracing on) before the process ends.
+var flushTraces = func(context.Context) error { return nil }
 
 // withClient makes a command's RunE that dials Temporal, runs fn with the client and closes it.
 func (o *temporalOptions) withClient(fn func(cmd *cobra.Command, args []string, c client.Client) error) func(*cobra.Command, []string) error {

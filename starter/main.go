@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -25,7 +26,9 @@ func (e exitError) Error() string {
 
 func main() {
 	root := newRootCmd()
-	if err := root.Execute(); err != nil {
+	err := root.Execute()
+	_ = flushTraces(context.Background())
+	if err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			if ee.err != nil {

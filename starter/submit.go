@@ -13,12 +13,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/term"
 
+	"github.com/kindling-dev/kindling/internal/tracing"
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/workflows"
@@ -75,7 +77,9 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
+			// One trace from here to the job's cleanup (tracing on: OTEL_EXPORTER_OTLP_ENDPOINT).
+			ctx, span := otel.Tracer("kindling").Start(cmd.Context(), "kindling submit "+checked.Namespace+"/"+checked.Name)
+			defer span.End()
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID:                       id,
 				TaskQueue:                taskQueue,
@@ -97,6 +101,9 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				})
 			}
 			fmt.Fprintf(w, "job %s started (run %s)\n  %s\n", run.GetID(), run.GetRunID(), opts.runURL(run.GetID(), run.GetRunID()))
+			if id := tracing.TraceID(ctx); id != "" {
+				fmt.Fprintf(w, "  trace %s\n", id)
+			}
 			if !wait {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", run.GetID())
 				return nil

@@ -21,6 +21,7 @@ import (
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/internal/codec"
 	"github.com/kindling-dev/kindling/internal/metrics"
+	"github.com/kindling-dev/kindling/internal/tracing"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/workflows"
 )
@@ -109,12 +110,21 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	log.Info("pod watch synced", "apiserver", kc.Config.Host, "namespace", orAll(cfg.watchNamespace))
 
+	interceptors, flushTraces, err := tracing.Setup(ctx, "kindling-worker")
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() { _ = flushTraces(context.Background()) }()
+	if interceptors != nil {
+		log.Info("tracing on: spans go over OTLP as OTEL_* says")
+	}
 	ready.set("starting: connecting to Temporal")
 	copts := client.Options{
 		HostPort:       cfg.address,
 		Namespace:      cfg.namespace,
 		Logger:         tlog.NewStructuredLogger(log),
 		MetricsHandler: temporalMetrics(m),
+		Interceptors:   interceptors,
 	}
 	// The worker holds the keys: a codec server would put every payload on the network twice.
 	cfg.codec.Endpoint = ""

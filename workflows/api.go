@@ -159,6 +159,9 @@ type JobResult struct {
 	// Output is what a succeeded driver wrote as its termination message (at most 4 KiB): a
 	// pipeline reads it as the task's outputs.
 	Output string `json:"output,omitempty"`
+	// TraceID is the OpenTelemetry trace of the job (when tracing is on): from `kindling
+	// submit` through each stage to the Kubernetes calls.
+	TraceID string `json:"traceId,omitempty"`
 }
 
 // AttemptResult is one attempt: one set of driver, service and conf objects with fresh names.

@@ -441,6 +441,9 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	if c.DriverPod != "" {
 		at.result.DriverPod, j.status.DriverPod = c.DriverPod, c.DriverPod
 	}
+	if j.result.TraceID == "" {
+		j.result.TraceID = c.TraceID
+	}
 	at.driverUID = c.DriverUID
 
 	// Heartbeats do not reach the workflow: while Supervise runs the query shows this stage

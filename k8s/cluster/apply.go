@@ -89,12 +89,14 @@ func (o Objects) Apply(ctx context.Context, r *render.Rendered) (Applied, error)
 	}
 
 	cms := o.Kube.CoreV1().ConfigMaps(ns)
+	end := span(ctx, "create ConfigMap", ns, r.ConfigMap.Name)
 	cm, err := cms.Create(ctx, r.ConfigMap, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		if cm, err = cms.Get(ctx, r.ConfigMap.Name, metav1.GetOptions{}); err == nil {
 			err = mine(cm)
 		}
 	}
+	end(err)
 	if err != nil {
 		return Applied{}, applyError("create ConfigMap "+r.ConfigMap.Name, err)
 	}
@@ -110,12 +112,14 @@ func (o Objects) Apply(ctx context.Context, r *render.Rendered) (Applied, error)
 	}
 
 	pods := o.Kube.CoreV1().Pods(ns)
+	end = span(ctx, "create driver Pod", ns, r.DriverPod.Name)
 	pod, err := pods.Create(ctx, r.DriverPod, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		if pod, err = pods.Get(ctx, r.DriverPod.Name, metav1.GetOptions{}); err == nil {
 			err = mine(pod)
 		}
 	}
+	end(err)
 	if err != nil {
 		return Applied{}, applyError("create driver pod "+r.DriverPod.Name, err)
 	}
@@ -125,6 +129,7 @@ func (o Objects) Apply(ctx context.Context, r *render.Rendered) (Applied, error)
 	svc := r.Service.DeepCopy()
 	svc.OwnerReferences = append(svc.OwnerReferences, owner)
 	svcs := o.Kube.CoreV1().Services(ns)
+	end = span(ctx, "create driver Service", ns, svc.Name)
 	_, err = svcs.Create(ctx, svc, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		var existing *corev1.Service
@@ -132,6 +137,7 @@ func (o Objects) Apply(ctx context.Context, r *render.Rendered) (Applied, error)
 			err = mine(existing)
 		}
 	}
+	end(err)
 	if err != nil {
 		return Applied{}, applyError("create driver service "+svc.Name, err)
 	}

@@ -27,7 +27,9 @@ func (o Objects) Delete(ctx context.Context, namespace, driverPod, driverUID str
 		if driverUID != "" {
 			d.Preconditions = metav1.NewUIDPreconditions(driverUID)
 		}
+		end := span(ctx, "delete driver Pod", namespace, driverPod)
 		err := pods.Delete(ctx, driverPod, d)
+		end(notFoundIsFine(err))
 		// Conflict: the precondition failed, the pod of that name is someone else's.
 		if err != nil && !apierrors.IsNotFound(err) && !(driverUID != "" && apierrors.IsConflict(err)) {
 			return fmt.Errorf("delete driver pod %s/%s: %w", namespace, driverPod, err)
@@ -47,7 +49,10 @@ func (o Objects) Delete(ctx context.Context, namespace, driverPod, driverUID str
 			}},
 		}
 		for _, s := range steps {
-			if err := s.do(); err != nil && !apierrors.IsNotFound(err) {
+			end := span(ctx, "delete "+s.what, namespace, sel)
+			err := s.do()
+			end(notFoundIsFine(err))
+			if err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("delete %s with %s in %s: %w", s.what, sel, namespace, err)
 			}
 		}
@@ -61,6 +66,14 @@ func (o Objects) Delete(ctx context.Context, namespace, driverPod, driverUID str
 		}
 	}
 	return nil
+}
+
+// notFoundIsFine: deleting what is already gone is success.
+func notFoundIsFine(err error) error {
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // deleteServices deletes one by one: older API servers serve no deletecollection for services.
