@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"github.com/kindling-dev/kindling/internal/metrics"
-	"github.com/kindling-dev/kindling/internal/tracing"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
@@ -50,10 +49,7 @@ func (a *Activities) stage(name string, start time.Time, err *error) {
 // logger is the activity's logger (with workflow and activity IDs), or a no-op outside one.
 func logger(ctx context.Context) log.Logger {
 	if activity.IsActivity(ctx) {
-		if id := tracing.TraceID(ctx); id != "" {
-			return log.With(activity.GetLogger(ctx), "traceId", id)
-		}
-		return activity.GetLogger(ctx)
+		return activity.GetLogger(ctx) // with tracing on, Temporal's interceptor adds TraceID and SpanID
 	}
 	return nopLogger{}
 }
