@@ -109,6 +109,18 @@ func run(cfg config, log *slog.Logger) error {
 		return fmt.Errorf("start pod watch against %s: %w", kc.Config.Host, err)
 	}
 	log.Info("pod watch synced", "apiserver", kc.Config.Host, "namespace", orAll(cfg.watchNamespace))
+	go func() { // kindling_supervised_pods: what the shared watch holds
+		tick := time.NewTicker(15 * time.Second)
+		defer tick.Stop()
+		for {
+			m.SetSupervisedPods(pods.Len())
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 
 	interceptors, flushTraces, err := tracing.Setup(ctx, "kindling-worker")
 	if err != nil {

@@ -99,6 +99,9 @@ func NewPodWatch(cs kubernetes.Interface, namespace string, resync time.Duration
 	return w, nil
 }
 
+// Len is how many Spark pods (drivers and executors, of every job) the watch holds.
+func (w *PodWatch) Len() int { return len(w.informer.GetStore().ListKeys()) }
+
 // Start runs the informer until run ends, and waits (until wait ends) for its first full list.
 func (w *PodWatch) Start(run, wait context.Context) error {
 	w.factory.Start(run.Done())
