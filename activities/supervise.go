@@ -95,6 +95,11 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 			m.see(driver, prog, now)
 			if done {
 				logger(ctx).Info("attempt ended", "driverPod", in.DriverPod, "outcome", out.Outcome, "reason", out.Reason)
+				if out.Outcome != OutcomeSucceeded && a.Cluster.Kube != nil {
+					lctx, cancel := context.WithTimeout(ctx, apiTimeout)
+					out.LogTail = cluster.LogTail(lctx, a.Cluster.Kube, in.Namespace, in.DriverPod, job.DriverContainerName)
+					cancel()
+				}
 				return out, nil
 			}
 			if driver.Status.Phase == corev1.PodPending && !prog.PendingSince.IsZero() &&

@@ -119,6 +119,12 @@ ensure_search_attributes() {
 }
 
 up_cluster() {
+	# Pod logs (kubectl logs, kindling logs) need kwok's Logs CRD, which only a new cluster gets.
+	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]] && ! grep -q -- '- Logs' "$KWOK_WORKDIR/clusters/$cluster/kwok.yaml" 2>/dev/null; then
+		say "the kwok cluster '$cluster' predates pod logs: making it anew"
+		stop_pid emulator
+		"$KWOKCTL" delete cluster --name "$cluster" >>"$state/kwokctl.log" 2>&1 || true
+	fi
 	if cluster_running; then
 		say "kwok cluster '$cluster' already running"
 		return
@@ -139,6 +145,7 @@ up_cluster() {
 		done
 		"$KWOKCTL" create cluster --name "$cluster" --runtime binary \
 			"${stages[@]}" \
+			--enable-crds=Logs \
 			--etcd-binary "$ETCD" \
 			--kube-apiserver-binary "$KUBE_APISERVER" \
 			--kube-controller-manager-binary "$KUBE_CONTROLLER_MANAGER" \
@@ -165,7 +172,7 @@ up_emulator() {
 		return
 	fi
 	say "starting the driver emulator"
-	KUBECONFIG="$state/kubeconfig" start_bg emulator "$state/bin/kindling-emulator"
+	KUBECONFIG="$state/kubeconfig" start_bg emulator "$state/bin/kindling-emulator" --pod-log-dir "$state/podlogs"
 	sleep 1
 	alive "$state/emulator.pid" || die "driver emulator exited: $(tail -n 5 "$state/emulator.log")"
 }

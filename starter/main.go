@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		newPipelineCmd(opts),
 		newListCmd(opts),
 		newCodecServerCmd(opts),
+		newLogsCmd(opts),
 		newRenderCmd(opts),
 	)
 	return root

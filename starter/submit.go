@@ -232,6 +232,12 @@ func formatResult(res workflows.JobResult) string {
 		}
 		fmt.Fprintf(&b, "  driver %s, memory %s\n", a.DriverPod, a.DriverMemory)
 	}
+	if n := len(res.Attempts); n > 0 && res.Attempts[n-1].LogTail != "" {
+		fmt.Fprintf(&b, "  the end of the driver's log:\n")
+		for _, l := range strings.Split(strings.TrimRight(res.Attempts[n-1].LogTail, "\n"), "\n") {
+			fmt.Fprintf(&b, "    | %s\n", l)
+		}
+	}
 	for _, d := range res.Dependencies {
 		if d.Verified {
 			fmt.Fprintf(&b, "  dependency %s: %d bytes, sha256 %s\n", d.URI, d.Size, d.SHA256)

@@ -179,6 +179,8 @@ type AttemptResult struct {
 	ExecutorMemoryOverheadMiB int64     `json:"executorMemoryOverheadMiB"`
 	StartedAt                 time.Time `json:"startedAt"`
 	EndedAt                   time.Time `json:"endedAt"`
+	// LogTail is the end of a failed driver's log (at most 20 lines, 4 KiB).
+	LogTail string `json:"logTail,omitempty"`
 }
 
 // Carry is SparkJob's second argument: what a run hands the next when it continues as new

@@ -470,6 +470,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	at.outcome = s
 	at.result.Outcome = s.Outcome
 	at.result.ExitCode = s.ExitCode
+	at.result.LogTail = s.LogTail
 	p := s.Progress
 	j.status.DriverPhase = p.DriverPhase
 	j.status.ExecutorsRunning, j.status.ExecutorsPending, j.status.ExecutorsFailed = p.ExecutorsRunning, p.ExecutorsPending, p.ExecutorsFailed

@@ -39,6 +39,8 @@ type Config struct {
 	// Resync is how often the informer replays every pod, so a missed step is retried.
 	Resync time.Duration
 	Logger *slog.Logger
+	// Logs, when set, gets what emulated drivers print (kwok serves it as their log).
+	Logs *PodLogs
 }
 
 // Emulator drives every Spark driver pod it sees. Create it with New and start it with Run.
@@ -182,6 +184,7 @@ func (e *Emulator) onDelete(obj any) {
 		e.mu.Lock()
 		delete(e.drivers, pod.UID)
 		e.mu.Unlock()
+		e.cfg.Logs.forget(pod.UID)
 	} else if ref := metav1.GetControllerOf(pod); ref != nil {
 		e.poke(ref.UID)
 	}
@@ -345,6 +348,7 @@ func (e *Emulator) run(ctx context.Context, log *slog.Logger, st *driverState, p
 					fmt.Sprintf("at most spark.executor.instances (%d)", plan.Instances)}
 			} else {
 				end := startedAt.Add(outcome.Duration)
+				e.printProgress(ctx, log, pod, end)
 				log.Info("driver running", "executors", plan.Instances, "batchSize", plan.BatchSize, "end", end.Format(time.RFC3339Nano),
 					"maxExecutorFailures", maxFailuresForLog(plan.FailureLimit))
 				faults := executorFaults{firstN: outcome.ExecutorFailures, with: terminationFor(1, "")}
@@ -545,6 +549,11 @@ func (e *Emulator) createExecutor(ctx context.Context, plan *ExecutorPlan, id in
 
 // end terminates the driver, then its executors as Spark does when the app stops.
 func (e *Emulator) end(ctx context.Context, log *slog.Logger, driver *corev1.Pod, t Termination) {
+	if t.ExitCode == 0 {
+		e.print(ctx, log, driver, "INFO SparkContext: Successfully stopped SparkContext")
+	} else {
+		e.print(ctx, log, driver, "ERROR SparkSubmit: the application exits with code %d (%s): %s", t.ExitCode, t.Reason, t.Message)
+	}
 	ended, err := terminate(ctx, e.client, driver.Namespace, driver.Name, t)
 	if err != nil {
 		if ctx.Err() == nil && !apierrors.IsNotFound(err) {
@@ -554,6 +563,37 @@ func (e *Emulator) end(ctx context.Context, log *slog.Logger, driver *corev1.Pod
 	}
 	log.Info("driver ended", "phase", ended.Status.Phase, "exitCode", t.ExitCode, "reason", t.Reason, "message", t.Message)
 	e.finishExecutors(ctx, log, ended)
+}
+
+// print writes one line of the driver's log.
+func (e *Emulator) print(ctx context.Context, log *slog.Logger, pod *corev1.Pod, format string, args ...any) {
+	if err := e.cfg.Logs.Printf(ctx, pod, format, args...); err != nil && ctx.Err() == nil {
+		log.Warn("write driver log", "err", err)
+	}
+}
+
+// printProgress writes what a starting Spark driver prints, then a line a second until end.
+func (e *Emulator) printProgress(ctx context.Context, log *slog.Logger, pod *corev1.Pod, end time.Time) {
+	if e.cfg.Logs == nil {
+		return
+	}
+	e.print(ctx, log, pod, "INFO SparkContext: Running Spark version %s (played by Kindling's driver emulator)", pod.Labels["spark-version"])
+	e.print(ctx, log, pod, "INFO SparkContext: Submitted application: %s", pod.Labels["spark-app-name"])
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				if !now.Before(end) {
+					return
+				}
+				e.print(ctx, log, pod, "INFO DAGScheduler: Job 0 running, %d s, %s left", n, end.Sub(now).Round(time.Second))
+			}
+		}
+	}()
 }
 
 // finishExecutors deletes the ended driver's executors, or, with

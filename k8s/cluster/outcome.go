@@ -97,6 +97,25 @@ type Ending struct {
 	// Output is the driver container's termination message when it succeeded: what a driver
 	// writes to /dev/termination-log (Kubernetes keeps at most 4096 bytes).
 	Output string `json:",omitempty"`
+	// LogTail is the end of the driver's log when the attempt failed (at most LogTailLines
+	// lines and LogTailBytes bytes), so the result says why without the pod.
+	LogTail string `json:",omitempty"`
+}
+
+// How much of a failed driver's log its attempt keeps.
+const (
+	LogTailLines = 20
+	LogTailBytes = 4096
+)
+
+// LogTail reads the end of a pod's container log, bounded; "" when it cannot be read.
+func LogTail(ctx context.Context, kube kubernetes.Interface, namespace, pod, container string) string {
+	lines, limit := int64(LogTailLines), int64(LogTailBytes)
+	b, err := kube.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &lines, LimitBytes: &limit}).DoRaw(ctx)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // Classify reads the driver and its executors and says whether the attempt has ended and

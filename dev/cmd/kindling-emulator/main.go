@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -33,6 +34,7 @@ func run() error {
 		`skip drivers in namespaces whose labels match this selector (tests run their own emulator there); "" skips none`)
 	backoff := flag.Duration("image-pull-backoff-after", 2*time.Second, "how long an image-pull-error driver shows ErrImagePull before ImagePullBackOff")
 	verbose := flag.Bool("v", false, "log debug messages")
+	logDir := flag.String("pod-log-dir", "", "write what emulated drivers print here, served by kwok as their log (the cluster needs --enable-crds=Logs); \"\": no logs")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -65,10 +67,19 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	var logs *emulator.PodLogs
+	if *logDir != "" {
+		dyn, err := dynamic.NewForConfig(restConfig)
+		if err != nil {
+			return err
+		}
+		logs = &emulator.PodLogs{Dir: *logDir, Dynamic: dyn}
+	}
 	return emulator.New(client, emulator.Config{
 		Namespace:             *namespace,
 		IgnoreNamespaces:      ignored,
 		ImagePullBackOffAfter: *backoff,
 		Logger:                log,
+		Logs:                  logs,
 	}).Run(ctx)
 }
