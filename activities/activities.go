@@ -3,7 +3,7 @@ package activities
 import (
 	"context"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -34,7 +34,8 @@ type Activities struct {
 	// nil counts nothing.
 	Metrics *metrics.Metrics
 
-	supervised atomic.Int64 // Supervise activities running on this worker
+	supervisedMu sync.Mutex
+	supervised   int // Supervise activities running on this worker
 }
 
 // stage records how long an activity took and how it ended, as kindling_stage_duration_seconds.

@@ -50,6 +50,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 	var prog SuperviseProgress
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &prog)
+		m.resumed = true // its driver's start was counted by the Supervise before
 	}
 	wake, stop := a.Pods.Subscribe(in.Namespace, in.AppID)
 	defer stop()
@@ -134,14 +135,24 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 type superviseMetrics struct {
 	a           *Activities
 	app         metrics.App
+	labelled    bool // app's labels are read once: the gauges go down under the labels they went up
 	running     bool
+	resumed     bool
 	executors   int
 	lostCounted int
 }
 
 func (a *Activities) watchMetrics(in SuperviseInput) *superviseMetrics {
-	a.Metrics.SetSupervisedJobs(int(a.supervised.Add(1)))
+	a.supervising(1)
 	return &superviseMetrics{a: a, app: metrics.App{Namespace: in.Namespace}, lostCounted: -1}
+}
+
+// supervising moves the count of running Supervise activities and its gauge together.
+func (a *Activities) supervising(delta int) {
+	a.supervisedMu.Lock()
+	defer a.supervisedMu.Unlock()
+	a.supervised += delta
+	a.Metrics.SetSupervisedJobs(a.supervised)
 }
 
 // see updates the gauges from the driver and the attempt's progress.
@@ -150,15 +161,19 @@ func (m *superviseMetrics) see(driver *corev1.Pod, prog SuperviseProgress, now t
 	if met == nil {
 		return
 	}
-	m.app.Labels = driver.Labels // the operator copies the application's labels onto its pods
+	if !m.labelled {
+		m.app.Labels, m.labelled = driver.Labels, true // the operator copies the app's labels onto its pods
+	}
 	if m.lostCounted < 0 {
 		m.lostCounted = len(prog.FailedExecutors) // lost before a worker restart were counted then
 	}
 	if !m.running && driver.Status.Phase == corev1.PodRunning {
 		m.running = true
 		met.Running(m.app, 1)
-		// From the driver pod's creation: Kindling's submit latency is measured by its workflow.
-		met.Started(m.app, driver.Labels[job.LabelAttempt] == "1", now.Sub(driver.CreationTimestamp.Time))
+		if !m.resumed {
+			// From the driver pod's creation: Kindling's submit latency is measured by its workflow.
+			met.Started(m.app, driver.Labels[job.LabelAttempt] == "1", now.Sub(driver.CreationTimestamp.Time))
+		}
 	}
 	if d := prog.ExecutorsRunning - m.executors; d != 0 {
 		met.ExecutorRunning(m.app, d)
@@ -172,7 +187,7 @@ func (m *superviseMetrics) see(driver *corev1.Pod, prog SuperviseProgress, now t
 // end takes this Supervise's part out of the gauges, and counts the attempt's outcome.
 func (m *superviseMetrics) end(out SuperviseOutput, err error) {
 	met := m.a.Metrics
-	met.SetSupervisedJobs(int(m.a.supervised.Add(-1)))
+	m.a.supervising(-1)
 	if m.running {
 		met.Running(m.app, -1)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,7 +43,7 @@ func newCodecServerCmd(opts *temporalOptions) *cobra.Command {
 				namespaces = []string{opts.namespace}
 			}
 			if len(origins) == 0 {
-				origins = []string{opts.uiURL}
+				origins = []string{originOf(opts.uiURL)}
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -70,4 +71,13 @@ func newCodecServerCmd(opts *temporalOptions) *cobra.Command {
 	cmd.Flags().StringSliceVar(&namespaces, "allow-namespace", nil, "Temporal namespace it serves (repeatable; default --namespace)")
 	cmd.Flags().BoolVar(&credentials, "allow-credentials", false, "answer CORS with Allow-Credentials, for a UI set to include cross-origin credentials")
 	return cmd
+}
+
+// originOf is a URL's origin as a browser sends it: scheme://host[:port], no path.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return raw
+	}
+	return u.Scheme + "://" + u.Host
 }

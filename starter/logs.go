@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,23 +65,30 @@ func newLogsCmd(opts *temporalOptions) *cobra.Command {
 			if tail > 0 {
 				opts.TailLines = &tail
 			}
+			out := &lastWrite{w: cmd.OutOrStdout()}
 			if follow {
-				// A follow stream ends when the container does; stop it then ourselves too, in
-				// case the node's log server keeps it open.
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithCancel(ctx)
-				defer cancel()
-				go func() {
-					for ctx.Err() == nil {
-						p, err := kc.Kube.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
-						if apierrors.IsNotFound(err) || (err == nil && containerEnded(p, container)) {
-							time.Sleep(2 * time.Second) // the last lines
-							cancel()
-							return
+				// A follow stream ends when the container does, but a node's log server may keep
+				// it open: once the container has ended and nothing came for 2s, stop.
+				if p, err := kc.Kube.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{}); err == nil && containerEnded(p, container) {
+					opts.Follow = false // ended already: print what there is
+				} else {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					defer cancel()
+					go func() {
+						for ctx.Err() == nil {
+							p, err := kc.Kube.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+							if apierrors.IsNotFound(err) || (err == nil && containerEnded(p, container)) {
+								for out.idle() < 2*time.Second {
+									time.Sleep(500 * time.Millisecond)
+								}
+								cancel()
+								return
+							}
+							time.Sleep(time.Second)
 						}
-						time.Sleep(time.Second)
-					}
-				}()
+					}()
+				}
 			}
 			stream, err := kc.Kube.CoreV1().Pods(ns).GetLogs(pod, opts).Stream(ctx)
 			if apierrors.IsNotFound(err) {
@@ -90,7 +98,7 @@ func newLogsCmd(opts *temporalOptions) *cobra.Command {
 				return fmt.Errorf("log of %s/%s: %w", ns, pod, err)
 			}
 			defer stream.Close()
-			_, err = io.Copy(cmd.OutOrStdout(), stream)
+			_, err = io.Copy(out, stream)
 			if ctx.Err() != nil {
 				return nil // followed to the container's end
 			}
@@ -103,6 +111,30 @@ func newLogsCmd(opts *temporalOptions) *cobra.Command {
 	cmd.Flags().Int64Var(&tail, "tail", 0, "print only the last N lines")
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
 	return cmd
+}
+
+// lastWrite is a writer that remembers when it was last written to.
+type lastWrite struct {
+	w    io.Writer
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (l *lastWrite) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	l.last = time.Now()
+	l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// idle is how long nothing was written (since the start when nothing was).
+func (l *lastWrite) idle() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last.IsZero() {
+		l.last = time.Now()
+	}
+	return time.Since(l.last)
 }
 
 // containerEnded tells whether the named container of p has terminated.

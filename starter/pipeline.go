@@ -174,7 +174,13 @@ func newPipelineResumeCmd(opts *temporalOptions) *cobra.Command {
 				prev = r
 			}
 			// The same dates as the run resumed, so {{ ds }} means what it meant there.
-			carry := workflows.Carry{Dates: prev.Dates, Resume: &workflows.PipelineResume{From: old, Tasks: prev.Tasks, Rerun: from}}
+			// What reuse needs of each task, not its whole job result: the input stays small.
+			tasks := map[string]workflows.TaskResult{}
+			for name, r := range prev.Tasks {
+				tasks[name] = workflows.TaskResult{State: r.State, WorkflowID: r.WorkflowID, RunID: r.RunID, Tries: r.Tries,
+					StartedAt: r.StartedAt, EndedAt: r.EndedAt, Outputs: r.Outputs, Input: r.Input, ReusedFrom: r.ReusedFrom}
+			}
+			carry := workflows.Carry{Dates: prev.Dates, Resume: &workflows.PipelineResume{From: old, Tasks: tasks, Rerun: from}}
 			if carry.Dates == nil {
 				carry.Dates, carry.LogicalDate, carry.Schedule = prevCarry.Dates, prevCarry.LogicalDate, prevCarry.Schedule
 			}

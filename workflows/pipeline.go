@@ -227,7 +227,9 @@ func (p *pipelineRun) runDAG(ctx workflow.Context) {
 		}
 		name := p.waitOne(ctx)
 		if r := p.result.Tasks[name]; r.State == TaskFailed {
-			if t := p.task(name); t != nil && tries[name] <= t.Retries && ctx.Err() == nil {
+			// A job that succeeded but wrote a bad output would write it again: not retried.
+			badOutput := p.flow && r.Job != nil && r.Job.State == StateCompleted
+			if t := p.task(name); t != nil && tries[name] <= t.Retries && ctx.Err() == nil && !badOutput {
 				r.State = TaskPending // tried again at the next turn, as a new job
 				p.set(name, r)
 			}
@@ -540,6 +542,7 @@ func (p *pipelineRun) finish(ctx workflow.Context, name string) {
 				r.State, r.Reason = TaskFailed, err.Error()
 			}
 			r.Outputs = out
+			res.Output = "" // kept once, parsed: the pipeline's result stays small
 		}
 	default:
 		if jr, ok := ResultFromError(err); ok {

@@ -77,6 +77,7 @@ func TestOutputsReachDownstreamArguments(t *testing.T) {
 	res, err := runPipeline(t, env, pipeline.Spec{Name: "etl", Namespace: "jobs", Tasks: []pipeline.Task{task("a"), d}})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"rows": "42", "path": "s3://lake/day=1", "ok": "true"}, res.Tasks["a"].Outputs)
+	require.Empty(t, res.Tasks["a"].Job.Output, "the raw output is kept once, parsed")
 	require.Equal(t, []string{"--rows=42", "--in", "s3://lake/day=1"}, f.specs["d"].Arguments)
 	require.Equal(t, "true", f.specs["d"].SparkConf["spark.kindling.ok"])
 }
@@ -84,10 +85,13 @@ func TestOutputsReachDownstreamArguments(t *testing.T) {
 func TestBadOutputFailsItsTaskAndMissingKeyFailsTheReader(t *testing.T) {
 	env, f := newPipelineEnv(t)
 	f.output["a"] = "done, 42 rows"
-	res, err := runPipeline(t, env, pipeline.Spec{Name: "etl", Namespace: "jobs", Tasks: []pipeline.Task{task("a"), task("b", "a")}})
+	a := task("a")
+	a.Retries = 2
+	res, err := runPipeline(t, env, pipeline.Spec{Name: "etl", Namespace: "jobs", Tasks: []pipeline.Task{a, task("b", "a")}})
 	require.Error(t, err)
 	require.Equal(t, TaskFailed, res.Tasks["a"].State)
 	require.Contains(t, res.Tasks["a"].Reason, "must be a JSON object")
+	require.Equal(t, 1, f.tries["a"], "a job that succeeded but wrote a bad output is not run again")
 	require.Equal(t, TaskOmitted, res.Tasks["b"].State)
 
 	env, f = newPipelineEnv(t)

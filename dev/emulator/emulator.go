@@ -54,6 +54,9 @@ type Emulator struct {
 	drivers map[types.UID]*driverState
 	wg      sync.WaitGroup
 	runCtx  context.Context
+
+	progressMu sync.Mutex
+	progress   map[types.UID]context.CancelFunc // drivers printing progress lines
 }
 
 // driverState is one driver pod being handled; it stays until the pod is deleted so the
@@ -549,6 +552,7 @@ func (e *Emulator) createExecutor(ctx context.Context, plan *ExecutorPlan, id in
 
 // end terminates the driver, then its executors as Spark does when the app stops.
 func (e *Emulator) end(ctx context.Context, log *slog.Logger, driver *corev1.Pod, t Termination) {
+	e.stopProgress(driver.UID)
 	if t.ExitCode == 0 {
 		e.print(ctx, log, driver, "INFO SparkContext: Successfully stopped SparkContext")
 	} else {
@@ -579,7 +583,15 @@ func (e *Emulator) printProgress(ctx context.Context, log *slog.Logger, pod *cor
 	}
 	e.print(ctx, log, pod, "INFO SparkContext: Running Spark version %s (played by Kindling's driver emulator)", pod.Labels["spark-version"])
 	e.print(ctx, log, pod, "INFO SparkContext: Submitted application: %s", pod.Labels["spark-app-name"])
+	ctx, cancel := context.WithCancel(ctx)
+	e.progressMu.Lock()
+	if e.progress == nil {
+		e.progress = map[types.UID]context.CancelFunc{}
+	}
+	e.progress[pod.UID] = cancel
+	e.progressMu.Unlock()
 	go func() {
+		defer e.stopProgress(pod.UID)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for n := 1; ; n++ {
@@ -594,6 +606,16 @@ func (e *Emulator) printProgress(ctx context.Context, log *slog.Logger, pod *cor
 			}
 		}
 	}()
+}
+
+// stopProgress ends a driver's progress lines (it ended, or gave up early).
+func (e *Emulator) stopProgress(uid types.UID) {
+	e.progressMu.Lock()
+	defer e.progressMu.Unlock()
+	if cancel, ok := e.progress[uid]; ok {
+		cancel()
+		delete(e.progress, uid)
+	}
 }
 
 // finishExecutors deletes the ended driver's executors, or, with

@@ -30,6 +30,7 @@ type PodLogs struct {
 
 	mu   sync.Mutex
 	made map[types.UID]string // pod → its file
+	gone map[types.UID]bool   // deleted pods: their file is never made again
 }
 
 // Printf appends one line to pod's log. Errors are returned for the caller to log: a log
@@ -57,6 +58,9 @@ func (l *PodLogs) file(ctx context.Context, pod *corev1.Pod) (string, error) {
 	defer l.mu.Unlock()
 	if p, ok := l.made[pod.UID]; ok {
 		return p, nil
+	}
+	if l.gone[pod.UID] {
+		return "", fmt.Errorf("pod %s/%s was deleted", pod.Namespace, pod.Name)
 	}
 	dir, err := filepath.Abs(filepath.Join(l.Dir, pod.Namespace))
 	if err != nil {
@@ -98,4 +102,8 @@ func (l *PodLogs) forget(uid types.UID) {
 		_ = os.Remove(p)
 		delete(l.made, uid)
 	}
+	if l.gone == nil {
+		l.gone = map[types.UID]bool{}
+	}
+	l.gone[uid] = true
 }

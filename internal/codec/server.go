@@ -40,10 +40,10 @@ type server struct {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin") // the answer depends on the origin, for every origin
 	if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(s.opts.Origins, origin) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
 		h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 		h.Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
 		if s.opts.AllowCredentials {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,7 +27,8 @@ type Depends struct {
 	failed []string // the tasks it tests with NAME.Failed
 }
 
-// TestsFailure tells whether the expression names task.Failed: it handles that task's failure.
+// TestsFailure tells whether the expression names task.Failed (not negated): it expects, and
+// so handles, that task's failure.
 func (d *Depends) TestsFailure(task string) bool { return contains(d.failed, task) }
 
 // Tasks are the tasks the expression names: the task waits until each of them has ended.
@@ -95,6 +97,7 @@ type dependsParser struct {
 	tasks  []string
 	seen   map[string]bool
 	failed []string
+	neg    bool // under an odd number of !: NAME.Failed there does not expect the failure
 }
 
 func (p *dependsParser) peek() string {
@@ -134,7 +137,9 @@ func (p *dependsParser) unary() (node, error) {
 		return nil, fmt.Errorf("ends too soon: want a task after %q", p.toks[len(p.toks)-1])
 	case "!":
 		p.i++
+		p.neg = !p.neg
 		x, err := p.unary()
+		p.neg = !p.neg
 		return not{x}, err
 	case "(":
 		p.i++
@@ -166,7 +171,7 @@ func (p *dependsParser) unary() (node, error) {
 			p.seen[name] = true
 			p.tasks = append(p.tasks, name)
 		}
-		if result == ResultFailed && !contains(p.failed, name) {
+		if result == ResultFailed && !p.neg && !contains(p.failed, name) {
 			p.failed = append(p.failed, name)
 		}
 		return ref{name, result}, nil
@@ -288,7 +293,7 @@ func (n wbin) eval(v func(string) string) (wvalue, error) {
 	lf, lerr := strconv.ParseFloat(ls, 64)
 	rf, rerr := strconv.ParseFloat(rs, 64)
 	switch {
-	case lerr == nil && rerr == nil:
+	case lerr == nil && rerr == nil && finite(lf) && finite(rf): // NaN and Inf compare as text
 		c = cmpFloat(lf, rf)
 	default:
 		c = strings.Compare(ls, rs)
@@ -317,6 +322,8 @@ func (v wvalue) String() string {
 	}
 	return v.text
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func cmpFloat(a, b float64) int {
 	switch {

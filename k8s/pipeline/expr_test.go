@@ -39,6 +39,9 @@ func TestDependsFollowsArgo(t *testing.T) {
 	if !d.TestsFailure("b") || d.TestsFailure("a") {
 		t.Error("TestsFailure: b.Failed is named, a.Failed is not")
 	}
+	if d, _ := pipeline.ParseDepends("x && !a.Failed && !(!b.Failed)"); d.TestsFailure("a") || !d.TestsFailure("b") {
+		t.Error("a negated a.Failed does not expect a's failure; a doubly negated b.Failed does")
+	}
 	for expr, want := range map[string]string{
 		"":            "is empty",
 		"a &&":        "ends too soon",
@@ -79,6 +82,12 @@ func TestWhenComparesNumbersAsNumbersAndTextAsText(t *testing.T) {
 		got, err := w.Eval(func(name string) string { return values[name] })
 		if err != nil || got != want {
 			t.Errorf("%s = %v, %v; want %v", expr, got, err, want)
+		}
+	}
+	for _, nan := range []string{"NaN", "nan", "Inf"} {
+		w, _ := pipeline.ParseWhen("{{ tasks.a.outputs.rate }} <= 0.01")
+		if ok, err := w.Eval(func(string) string { return nan }); err != nil || ok {
+			t.Errorf("%s <= 0.01 = %v, %v; NaN and Inf compare as text", nan, ok, err)
 		}
 	}
 	w, _ := pipeline.ParseWhen("{{ tasks.a.outputs.mode }} && true")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -31,7 +32,13 @@ func ParseOutputs(msg string) (map[string]string, error) {
 		return nil, fmt.Errorf("the driver's output (its termination message, %s) must be a JSON object such as {\"rows\": 42}, got %q", OutputPath, clip(msg, 80))
 	}
 	out := make(map[string]string, len(raw))
-	for k, v := range raw {
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the first bad key is the same on every run
+	for _, k := range keys {
+		v := raw[k]
 		if !outputKey.MatchString(k) {
 			return nil, fmt.Errorf("the driver's output has the key %q: keys are letters, digits, _ and -, starting with a letter or _", k)
 		}

@@ -286,7 +286,7 @@ func Check(s *Spec, problems func(*job.JobSpec) field.ErrorList) field.ErrorList
 		case !hasTask(index, r.Task):
 			add(at, "{{ %s }}: unknown task %q", name, r.Task)
 		case !exit && upstream != nil && !upstream(from)[r.Task]:
-			add(at, "{{ %s }}: task %s is not upstream of %s, so it may not have ended when %s starts: add it to %s's dependencies", name, r.Task, from, from, from)
+			add(at, "{{ %s }}: task %s is not upstream of %s, so it may not have ended when %s starts: add it to %s's dependencies (or depends)", name, r.Task, from, from, from)
 		}
 	}
 	all := append([]Task{}, s.Tasks...)
