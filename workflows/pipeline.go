@@ -100,6 +100,7 @@ type pipelineRun struct {
 	dates   *job.Dates       // what every task stands for
 	// flow: the run follows versionPipelineFlow (depends, when, outputs, resume, OMITTED).
 	flow   bool
+	parsed *pipeline.Parsed // the tasks' depends and when, parsed once
 	resume *PipelineResume
 	rerun  map[string]bool // tasks a resume runs again whatever they did before
 }
@@ -160,7 +161,11 @@ func Pipeline(ctx workflow.Context, spec pipeline.Spec, carry Carry) (PipelineRe
 		return PipelineResult{}, temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidSpec, nil)
 	}
 
-	if p.flow = workflow.GetVersion(ctx, versionPipelineFlow, workflow.DefaultVersion, 1) >= 1; p.flow && carry.Resume != nil {
+	p.flow = workflow.GetVersion(ctx, versionPipelineFlow, workflow.DefaultVersion, 1) >= 1
+	if p.flow {
+		p.parsed = spec.Parse()
+	}
+	if p.flow && carry.Resume != nil {
 		p.resume = carry.Resume
 		p.rerun = spec.Downstream(carry.Resume.Rerun...)
 		p.result.ResumedFrom = carry.Resume.From
@@ -255,13 +260,13 @@ func (p *pipelineRun) runDAG(ctx workflow.Context) {
 // cannot be filled, reused from the run it resumes, or started when a slot is free. It
 // reports whether the task was settled without a job.
 func (p *pipelineRun) decide(ctx workflow.Context, t pipeline.Task, tries map[string]int) bool {
-	for _, d := range t.Upstream() {
+	for _, d := range p.parsed.Upstream[t.Name] {
 		if resultName(p.result.Tasks[d].State) == "" {
 			return false // still waiting
 		}
 	}
 	if t.Depends != "" {
-		if d, err := pipeline.ParseDepends(t.Depends); err == nil && !d.Eval(p.resultOf) {
+		if d := p.parsed.Depends[t.Name]; d != nil && !d.Eval(p.resultOf) {
 			p.set(t.Name, TaskResult{State: TaskOmitted, Reason: fmt.Sprintf("depends %q was false", t.Depends)})
 			return true
 		}
@@ -273,19 +278,15 @@ func (p *pipelineRun) decide(ctx workflow.Context, t pipeline.Task, tries map[st
 			}
 		}
 	}
-	if t.When != "" {
-		w, err := pipeline.ParseWhen(t.When)
-		var run bool
+	if w := p.parsed.When[t.Name]; w != nil {
 		var missing error
-		if err == nil {
-			run, err = w.Eval(func(name string) string {
-				v, _, err := p.value(name)
-				if err != nil && missing == nil {
-					missing = err
-				}
-				return v
-			})
-		}
+		run, err := w.Eval(func(name string) string {
+			v, _, err := p.value(name)
+			if err != nil && missing == nil {
+				missing = err
+			}
+			return v
+		})
 		if missing != nil {
 			err = missing
 		}
@@ -411,7 +412,7 @@ func (p *pipelineRun) fingerprint(t pipeline.Task, spec *job.JobSpec) string {
 		Dates    *job.Dates
 		Upstream []upstream
 	}{Job: spec, When: t.When, Dates: p.dates}
-	ups := slices.Clone(t.Upstream())
+	ups := slices.Clone(p.parsed.Upstream[t.Name])
 	slices.Sort(ups)
 	for _, d := range ups {
 		r := p.result.Tasks[d]
@@ -458,7 +459,7 @@ func (p *pipelineRun) anyFailed() bool {
 
 // handled: a task's depends names name.Failed, so the pipeline expects that failure.
 func (p *pipelineRun) handled(name string) bool {
-	return p.flow && p.spec.FailureHandled(name)
+	return p.flow && p.parsed.Handled[name]
 }
 
 func (p *pipelineRun) task(name string) *pipeline.Task {

@@ -347,18 +347,37 @@ func (t *Task) Upstream() []string {
 	return d.Tasks()
 }
 
-// FailureHandled tells whether some task's depends names task.Failed: the pipeline expects
-// that failure and handles it, so it neither stops new tasks (failFast) nor fails the run.
-func (s *Spec) FailureHandled(task string) bool {
-	for i := range s.Tasks {
-		if s.Tasks[i].Depends == "" {
-			continue
+// Parsed are a checked pipeline's expressions, parsed once for a run.
+type Parsed struct {
+	Depends  map[string]*Depends // by task; none for a task with dependencies
+	When     map[string]*When    // by task; none for a task without one
+	Upstream map[string][]string // the tasks each waits for
+	// Handled are the tasks whose failure some depends names with NAME.Failed (not negated):
+	// the pipeline expects it, so it neither stops new tasks (failFast) nor fails the run.
+	Handled map[string]bool
+}
+
+// Parse parses every task's depends and when. Expressions that do not parse are left out
+// (Check reports them before a run starts).
+func (s *Spec) Parse() *Parsed {
+	p := &Parsed{Depends: map[string]*Depends{}, When: map[string]*When{}, Upstream: map[string][]string{}, Handled: map[string]bool{}}
+	for _, t := range s.Tasks {
+		p.Upstream[t.Name] = t.Dependencies
+		if t.Depends != "" {
+			if d, err := ParseDepends(t.Depends); err == nil {
+				p.Depends[t.Name], p.Upstream[t.Name] = d, d.Tasks()
+				for _, f := range d.failed {
+					p.Handled[f] = true
+				}
+			}
 		}
-		if d, err := ParseDepends(s.Tasks[i].Depends); err == nil && d.TestsFailure(task) {
-			return true
+		if t.When != "" {
+			if w, err := ParseWhen(t.When); err == nil {
+				p.When[t.Name] = w
+			}
 		}
 	}
-	return false
+	return p
 }
 
 // UsesDates tells whether the task names one of the run's dates ({{ ds }}, …) in its job or
