@@ -42,23 +42,17 @@ var templateRE = regexp.MustCompile(`\{\{\s*([^{}\s]*)\s*\}\}`)
 // UsesTemplates reports whether any templated field of s holds a `{{ … }}`.
 func UsesTemplates(s *JobSpec) bool {
 	used := false
-	eachTemplated(s, func(_ *field.Path, v string) string {
-		used = used || templateRE.MatchString(v)
-		return v
-	})
+	EachTemplate(s, func(*field.Path, string) { used = true })
 	return used
 }
 
 // TemplateProblems lists every `{{ name }}` whose name is not one of Templates, at its field.
 func TemplateProblems(s *JobSpec) field.ErrorList {
 	var errs field.ErrorList
-	eachTemplated(s.DeepCopy(), func(p *field.Path, v string) string {
-		for _, m := range templateRE.FindAllStringSubmatch(v, -1) {
-			if !known(m[1]) {
-				errs = append(errs, Invalid(p, "unknown template %s: the names are %s", m[0], strings.Join(Templates, ", ")))
-			}
+	EachTemplate(s, func(p *field.Path, name string) {
+		if !known(name) {
+			errs = append(errs, Invalid(p, "unknown template {{ %s }}: the names are %s", name, strings.Join(Templates, ", ")))
 		}
-		return v
 	})
 	return errs
 }
@@ -70,20 +64,14 @@ func FillTemplates(s *JobSpec, d Dates) (*JobSpec, error) {
 		return nil, Errors(errs)
 	}
 	values := d.Values()
-	out := s.DeepCopy()
-	eachTemplated(out, func(_ *field.Path, v string) string {
-		return templateRE.ReplaceAllStringFunc(v, func(m string) string {
-			return values[templateRE.FindStringSubmatch(m)[1]]
-		})
-	})
-	return out, nil
+	return ReplaceTemplates(s, func(name string) (string, bool) { return values[name], true }), nil
 }
 
 // EachTemplate calls f with every `{{ name }}` in the templated fields of s, at its field.
 func EachTemplate(s *JobSpec, f func(p *field.Path, name string)) {
 	eachTemplated(s.DeepCopy(), func(p *field.Path, v string) string {
-		for _, m := range templateRE.FindAllStringSubmatch(v, -1) {
-			f(p, m[1])
+		for _, name := range TemplatesIn(v) {
+			f(p, name)
 		}
 		return v
 	})
@@ -93,15 +81,27 @@ func EachTemplate(s *JobSpec, f func(p *field.Path, name string)) {
 // replaced by what f returns; the others stay as written.
 func ReplaceTemplates(s *JobSpec, f func(name string) (value string, ok bool)) *JobSpec {
 	out := s.DeepCopy()
-	eachTemplated(out, func(_ *field.Path, v string) string {
-		return templateRE.ReplaceAllStringFunc(v, func(m string) string {
-			if value, ok := f(templateRE.FindStringSubmatch(m)[1]); ok {
-				return value
-			}
-			return m
-		})
-	})
+	eachTemplated(out, func(_ *field.Path, v string) string { return ReplaceIn(v, f) })
 	return out
+}
+
+// TemplatesIn are the names of the `{{ name }}` templates in v, in order.
+func TemplatesIn(v string) []string {
+	var names []string
+	for _, m := range templateRE.FindAllStringSubmatch(v, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// ReplaceIn replaces each template in v whose name f knows (ok) by what f returns.
+func ReplaceIn(v string, f func(name string) (value string, ok bool)) string {
+	return templateRE.ReplaceAllStringFunc(v, func(m string) string {
+		if value, ok := f(templateRE.FindStringSubmatch(m)[1]); ok {
+			return value
+		}
+		return m
+	})
 }
 
 func known(name string) bool {

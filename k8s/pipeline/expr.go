@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // Task results a `depends` expression tests, as Argo Workflows names them.
@@ -65,17 +67,9 @@ var dependsToken = regexp.MustCompile(`^(?:\s+|&&|\|\||!|\(|\)|[a-z0-9]([-a-z0-9
 
 // ParseDepends parses a `depends` expression. Errors say where and what was expected.
 func ParseDepends(s string) (*Depends, error) {
-	var toks []string
-	for rest := s; rest != ""; {
-		m := dependsToken.FindString(rest)
-		if m == "" {
-			return nil, fmt.Errorf("unexpected %q at %q: want a task name, NAME.Result (%s), &&, ||, ! or parentheses",
-				rest[:1], rest, strings.Join(results, ", "))
-		}
-		if strings.TrimSpace(m) != "" {
-			toks = append(toks, m)
-		}
-		rest = rest[len(m):]
+	toks, err := tokenize(s, dependsToken, "a task name, NAME.Result ("+strings.Join(results, ", ")+"), &&, ||, ! or parentheses")
+	if err != nil {
+		return nil, err
 	}
 	p := &dependsParser{toks: toks, seen: map[string]bool{}}
 	if len(toks) == 0 {
@@ -108,24 +102,38 @@ func (p *dependsParser) peek() string {
 }
 
 func (p *dependsParser) or() (node, error) {
-	l, err := p.and()
-	for err == nil && p.peek() == "||" {
-		p.i++
-		var r node
-		if r, err = p.and(); err == nil {
-			l = or{l, r}
-		}
-	}
-	return l, err
+	return leftAssoc(p.peek, func() { p.i++ }, "||", p.and, func(l, r node) node { return or{l, r} })
 }
 
 func (p *dependsParser) and() (node, error) {
-	l, err := p.unary()
-	for err == nil && p.peek() == "&&" {
-		p.i++
-		var r node
-		if r, err = p.unary(); err == nil {
-			l = and{l, r}
+	return leftAssoc(p.peek, func() { p.i++ }, "&&", p.unary, func(l, r node) node { return and{l, r} })
+}
+
+// tokenize splits s into the tokens re matches at its start, dropping spaces; want says what
+// was expected where nothing matches.
+func tokenize(s string, re *regexp.Regexp, want string) ([]string, error) {
+	var toks []string
+	for rest := s; rest != ""; {
+		m := re.FindString(rest)
+		if m == "" {
+			return nil, fmt.Errorf("unexpected %q at %q: want %s", rest[:1], rest, want)
+		}
+		if strings.TrimSpace(m) != "" {
+			toks = append(toks, m)
+		}
+		rest = rest[len(m):]
+	}
+	return toks, nil
+}
+
+// leftAssoc parses next (op next)… and joins the parts from the left: both grammars' && and ||.
+func leftAssoc[N any](peek func() string, advance func(), op string, next func() (N, error), join func(l, r N) N) (N, error) {
+	l, err := next()
+	for err == nil && peek() == op {
+		advance()
+		var r N
+		if r, err = next(); err == nil {
+			l = join(l, r)
 		}
 	}
 	return l, err
@@ -247,12 +255,8 @@ func (n wlit) eval(func(string) string) (wvalue, error) { return wvalue{text: n.
 // wstr is quoted text, in which templates are filled: '{{ tasks.a.outputs.mode }}' == full.
 type wstr struct{ text string }
 
-var inText = regexp.MustCompile(`\{\{\s*([^{}\s]+)\s*\}\}`)
-
 func (n wstr) eval(v func(string) string) (wvalue, error) {
-	return wvalue{text: inText.ReplaceAllStringFunc(n.text, func(m string) string {
-		return v(inText.FindStringSubmatch(m)[1])
-	})}, nil
+	return wvalue{text: job.ReplaceIn(n.text, func(name string) (string, bool) { return v(name), true })}, nil
 }
 func (n wtmpl) eval(v func(string) string) (wvalue, error) { return wvalue{text: v(n.name)}, nil }
 func (n wnot) eval(v func(string) string) (wvalue, error) {
@@ -339,16 +343,9 @@ var whenToken = regexp.MustCompile(`^(?:\s+|&&|\|\||==|!=|<=|>=|<|>|!|\(|\)|\{\{
 
 // ParseWhen parses a `when` condition.
 func ParseWhen(s string) (*When, error) {
-	var toks []string
-	for rest := s; rest != ""; {
-		m := whenToken.FindString(rest)
-		if m == "" {
-			return nil, fmt.Errorf("unexpected %q at %q: want a value (number, word, 'text', {{ template }}), a comparison (== != < <= > >=), &&, ||, ! or parentheses", rest[:1], rest)
-		}
-		if strings.TrimSpace(m) != "" {
-			toks = append(toks, m)
-		}
-		rest = rest[len(m):]
+	toks, err := tokenize(s, whenToken, "a value (number, word, 'text', {{ template }}), a comparison (== != < <= > >=), &&, ||, ! or parentheses")
+	if err != nil {
+		return nil, err
 	}
 	if len(toks) == 0 {
 		return nil, fmt.Errorf("is empty")
@@ -378,27 +375,11 @@ func (p *whenParser) peek() string {
 }
 
 func (p *whenParser) or() (wnode, error) {
-	l, err := p.and()
-	for err == nil && p.peek() == "||" {
-		p.i++
-		var r wnode
-		if r, err = p.and(); err == nil {
-			l = wbin{"||", l, r}
-		}
-	}
-	return l, err
+	return leftAssoc(p.peek, func() { p.i++ }, "||", p.and, func(l, r wnode) wnode { return wbin{"||", l, r} })
 }
 
 func (p *whenParser) and() (wnode, error) {
-	l, err := p.cmp()
-	for err == nil && p.peek() == "&&" {
-		p.i++
-		var r wnode
-		if r, err = p.cmp(); err == nil {
-			l = wbin{"&&", l, r}
-		}
-	}
-	return l, err
+	return leftAssoc(p.peek, func() { p.i++ }, "&&", p.cmp, func(l, r wnode) wnode { return wbin{"&&", l, r} })
 }
 
 func (p *whenParser) cmp() (wnode, error) {
@@ -448,9 +429,7 @@ func (p *whenParser) unary() (wnode, error) {
 	case strings.HasPrefix(t, "'") || strings.HasPrefix(t, `"`):
 		p.i++
 		text := t[1 : len(t)-1]
-		for _, m := range inText.FindAllStringSubmatch(text, -1) {
-			p.refs = append(p.refs, m[1])
-		}
+		p.refs = append(p.refs, job.TemplatesIn(text)...)
 		return wstr{text}, nil
 	}
 	p.i++
