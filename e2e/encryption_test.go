@@ -6,17 +6,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kindling-dev/kindling/internal/codec"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -54,22 +51,6 @@ func payloadsHold(t *testing.T, history, text string) bool {
 	return found
 }
 
-// kindlingEnv runs the CLI with extra environment.
-func kindlingEnv(t *testing.T, env []string, args ...string) (string, int) {
-	t.Helper()
-	cmd := exec.Command(stack.cliBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("$ kindling %s → exit %d\n%s", strings.Join(args, " "), code, out)
-	return string(out), code
-}
-
 // With payload encryption on, a job's spec and its failure messages are in Temporal's history
 // only as ciphertext; the job still runs, the CLI still shows its status (with the keys, or
 // through the codec server without them), and the codec server decodes what the UI asks.
@@ -88,16 +69,7 @@ func TestEncryptedPayloadsStayOutOfHistory(t *testing.T) {
 		s.SparkConf = map[string]string{"spark.app.marker": secret}
 		s.Arguments = []string{secret}
 	})
-	manifest := map[string]any{"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
-		"metadata": map[string]any{"name": spec.Name, "namespace": ns}, "spec": spec.SparkApplicationSpec}
-	b, err := yaml.Marshal(manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "job.yaml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := jobFile(t, spec)
 	id := "e2e-encrypted-" + uuid.NewString()[:8]
 	if out, code := kindlingEnv(t, withKeys, "submit", "-f", path, "--id", id, "--task-queue", queue, "--wait"); code != 0 || !strings.Contains(out, workflows.StateCompleted) {
 		t.Fatalf("the encrypted job did not complete (exit %d)", code)
@@ -124,12 +96,7 @@ func TestEncryptedPayloadsStayOutOfHistory(t *testing.T) {
 
 	// The codec server: the CLI without the keys reads status through it, and the temporal
 	// CLI (as the UI would) decodes the history with it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := freeAddr(t)
 	srv := exec.Command(stack.cliBin, "codec-server", "--listen", addr, "--ui-origin", "http://127.0.0.1:8233")
 	srv.Env = append(os.Environ(), withKeys...)
 	stderr, _ := srv.StderrPipe()

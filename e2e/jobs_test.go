@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -47,6 +49,38 @@ func testJob(t *testing.T, annotations map[string]string, mutate ...func(*job.Jo
 		m(spec)
 	}
 	return *spec
+}
+
+// writeManifest writes spec as a SparkApplication manifest (its name, the test namespace) at path.
+func writeManifest(t *testing.T, path string, spec job.JobSpec) {
+	t.Helper()
+	b, err := yaml.Marshal(map[string]any{"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
+		"metadata": map[string]any{"name": spec.Name, "namespace": ns}, "spec": spec.SparkApplicationSpec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// jobFile writes spec as a manifest for `kindling submit -f` and returns its path.
+func jobFile(t *testing.T, spec job.JobSpec) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "job.yaml")
+	writeManifest(t, path, spec)
+	return path
+}
+
+// freeAddr is a loopback address nothing listens on, for a process a test starts.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func start(t *testing.T, spec job.JobSpec, queue string) client.WorkflowRun {

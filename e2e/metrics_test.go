@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,12 +21,7 @@ import (
 // exactly one each, Temporal's counters as counters, latencies in second-scale buckets.
 func TestWorkerMetricsCountEachJobOnce(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := freeAddr(t)
 	queue := "kindling-e2e-metrics-" + uuid.NewString()[:8]
 	newOwnWorker(t, queue, "KINDLING_HTTP_ADDRESS="+addr)
 	appType := "e2e-metrics-" + uuid.NewString()[:6]
@@ -60,6 +54,7 @@ func TestWorkerMetricsCountEachJobOnce(t *testing.T) {
 	waitFor(t, 30*time.Second, "the failed job to be counted", func() bool {
 		_, body := get("/metrics")
 		parser := expfmt.NewTextParser(model.UTF8Validation)
+		var err error
 		families, err = parser.TextToMetricFamilies(strings.NewReader(body))
 		if err != nil {
 			t.Fatalf("/metrics is not Prometheus text: %v", err)

@@ -38,19 +38,9 @@ func pipelineFile(t *testing.T, name string, parallelism int, tasks []map[string
 				s.TimeToLiveSeconds = &ttl
 			}
 		})
-		manifest := map[string]any{
-			"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
-			"metadata": map[string]any{"name": name + "-" + task["name"].(string), "namespace": ns},
-			"spec":     spec.SparkApplicationSpec,
-		}
-		b, err := yaml.Marshal(manifest)
-		if err != nil {
-			t.Fatal(err)
-		}
 		file := task["name"].(string) + ".yaml"
-		if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		spec.Name = name + "-" + task["name"].(string)
+		writeManifest(t, filepath.Join(dir, file), spec)
 		entry := map[string]any{"name": task["name"], "application": map[string]any{"file": file}}
 		for _, k := range []string{"dependencies", "depends", "when"} {
 			if v, ok := task[k]; ok {

@@ -25,7 +25,14 @@ import (
 // kindling runs the CLI as a user would, against the stack's Temporal.
 func kindling(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	return kindlingEnv(t, nil, args...)
+}
+
+// kindlingEnv runs the CLI with extra environment; it returns stdout then stderr, and the exit code.
+func kindlingEnv(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(stack.cliBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +15,6 @@ import (
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -83,13 +80,7 @@ func TestOneTraceFromSubmitToCleanup(t *testing.T) {
 	newOwnWorker(t, queue, otelEnv...)
 
 	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "3s"})
-	manifest := map[string]any{"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
-		"metadata": map[string]any{"name": spec.Name, "namespace": ns}, "spec": spec.SparkApplicationSpec}
-	b, _ := yaml.Marshal(manifest)
-	path := filepath.Join(t.TempDir(), "job.yaml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := jobFile(t, spec)
 	id := "e2e-traced-" + uuid.NewString()[:8]
 	// The driver pod names its trace while it runs.
 	annotation := make(chan string, 1)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -223,39 +224,20 @@ func pipelineInput(ctx context.Context, c client.Client, dc converter.DataConver
 
 // followPipeline prints each task's state as it changes and returns the pipeline's result.
 func followPipeline(ctx context.Context, c client.Client, run client.WorkflowRun, w io.Writer) (workflows.PipelineResult, error) {
-	done := make(chan struct{})
-	var res workflows.PipelineResult
-	var runErr error
-	go func() { defer close(done); runErr = run.Get(ctx, &res) }()
 	last := map[string]string{}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-done:
-			if runErr != nil {
-				if r, ok := workflows.PipelineResultFromError(runErr); ok {
-					return r, nil
-				}
-				return res, fmt.Errorf("pipeline %s: %w", run.GetID(), unwrapApp(runErr))
-			}
-			return res, nil
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-tick.C:
-			v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryPipeline)
-			var st workflows.PipelineResult
-			if err != nil || v.Get(&st) != nil {
-				continue
-			}
-			for _, name := range st.Order {
-				if s := st.Tasks[name].State; s != last[name] {
-					fmt.Fprintf(w, "%s  task %-20s %s\n", time.Now().Format(time.TimeOnly), name, s)
-					last[name] = s
-				}
+	return await(ctx, run, "pipeline", workflows.PipelineResultFromError, func() {
+		v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryPipeline)
+		var st workflows.PipelineResult
+		if err != nil || v.Get(&st) != nil {
+			return
+		}
+		for _, name := range st.Order {
+			if s := st.Tasks[name].State; s != last[name] {
+				fmt.Fprintf(w, "%s  task %-20s %s\n", time.Now().Format(time.TimeOnly), name, s)
+				last[name] = s
 			}
 		}
-	}
+	})
 }
 
 func reportPipeline(w io.Writer, res workflows.PipelineResult, output string) error {
@@ -296,13 +278,8 @@ func printPipeline(w io.Writer, res workflows.PipelineResult) {
 	_ = tw.Flush()
 	for _, name := range res.Order {
 		if out := res.Tasks[name].Outputs; len(out) > 0 {
-			keys := make([]string, 0, len(out))
-			for k := range out {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
 			var kv []string
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(out)) {
 				kv = append(kv, k+"="+out[k])
 			}
 			fmt.Fprintf(w, "  outputs of %s: %s\n", name, strings.Join(kv, " "))

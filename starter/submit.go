@@ -128,47 +128,53 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 // follow prints the job's progress as it changes and returns its result. On a terminal
 // the progress line is rewritten in place; elsewhere each change is a new line.
 func follow(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, w io.Writer) (workflows.JobResult, error) {
-	done := make(chan struct{})
-	var res workflows.JobResult
-	var runErr error
-	go func() {
-		defer close(done)
-		runErr = run.Get(ctx, &res)
-	}()
 	tty := isTerminal(w)
 	last := ""
+	res, err := await(ctx, run, "job", workflows.ResultFromError, func() {
+		st, err := queryStatus(ctx, c, dc, run.GetID(), run.GetRunID())
+		if err != nil {
+			return // the workflow may not have started on a worker yet
+		}
+		line := progressLine(st)
+		if line == last {
+			return
+		}
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s", line)
+		} else {
+			fmt.Fprintln(w, line)
+		}
+		last = line
+	})
+	if tty && last != "" {
+		fmt.Fprintln(w)
+	}
+	return res, err
+}
+
+// await waits for run's result, calling every each second meanwhile. A failed or cancelled
+// run's result is the one its error carries (fromErr); an error without one is returned.
+func await[T any](ctx context.Context, run client.WorkflowRun, kind string, fromErr func(error) (T, bool), every func()) (T, error) {
+	done := make(chan struct{})
+	var res T
+	var runErr error
+	go func() { defer close(done); runErr = run.Get(ctx, &res) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case <-done:
-			if tty && last != "" {
-				fmt.Fprintln(w)
-			}
 			if runErr != nil {
-				if r, ok := workflows.ResultFromError(runErr); ok {
+				if r, ok := fromErr(runErr); ok {
 					return r, nil
 				}
-				return res, fmt.Errorf("job %s: %w", run.GetID(), unwrapApp(runErr))
+				return res, fmt.Errorf("%s %s: %w", kind, run.GetID(), unwrapApp(runErr))
 			}
 			return res, nil
 		case <-ctx.Done():
 			return res, ctx.Err()
 		case <-tick.C:
-			st, err := queryStatus(ctx, c, dc, run.GetID(), run.GetRunID())
-			if err != nil {
-				continue // the workflow may not have started on a worker yet
-			}
-			line := progressLine(st)
-			if line == last {
-				continue
-			}
-			if tty {
-				fmt.Fprintf(w, "\r\033[K%s", line)
-			} else {
-				fmt.Fprintln(w, line)
-			}
-			last = line
+			every()
 		}
 	}
 }

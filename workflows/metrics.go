@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -28,13 +29,8 @@ const (
 // metrics is the job's metrics handler, tagged with what the operator's labels come from.
 func (j *jobRun) metrics(ctx workflow.Context) client.MetricsHandler {
 	tags := map[string]string{MetricTagNamespace: j.spec.Namespace}
-	keys := make([]string, 0, len(j.spec.Labels))
-	//workflowcheck:ignore (sorted right after)
-	for k := range j.spec.Labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	//workflowcheck:ignore (sorted)
+	for _, k := range slices.Sorted(maps.Keys(j.spec.Labels)) {
 		tags[MetricTagLabelPrefix+k] = j.spec.Labels[k]
 	}
 	return workflow.GetMetricsHandler(ctx).WithTags(tags)

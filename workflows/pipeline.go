@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -361,12 +362,7 @@ func (p *pipelineRun) value(name string) (string, bool, error) {
 	if v, ok := r.Outputs[ref.Key]; ok {
 		return v, true, nil
 	}
-	keys := make([]string, 0, len(r.Outputs))
-	//workflowcheck:ignore (sorted right after)
-	for k := range r.Outputs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(r.Outputs)) //workflowcheck:ignore (sorted)
 	switch {
 	case r.State != TaskSucceeded:
 		return "", true, fmt.Errorf("{{ %s }}: task %s did not succeed (%s), so it has no output", name, ref.Task, strings.ToLower(r.State))

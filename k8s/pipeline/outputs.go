@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -32,12 +33,7 @@ func ParseOutputs(msg string) (map[string]string, error) {
 		return nil, fmt.Errorf("the driver's output (its termination message, %s) must be a JSON object such as {\"rows\": 42}, got %q", OutputPath, clip(msg, 80))
 	}
 	out := make(map[string]string, len(raw))
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // the first bad key is the same on every run
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(raw)) { // the first bad key is the same on every run
 		v := raw[k]
 		if !outputKey.MatchString(k) {
 			return nil, fmt.Errorf("the driver's output has the key %q: keys are letters, digits, _ and -, starting with a letter or _", k)
