@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -34,15 +33,8 @@ func (a *Activities) Validate(_ context.Context, in ValidateInput) (ValidateOutp
 		spec = *filled
 	}
 	job.Default(&spec)
-	if err := job.Errors(append(a.problems(&spec), a.namespaceProblems(job.MetadataPath.Child("namespace"), spec.Namespace)...)); err != nil {
+	if err := job.Errors(a.problems(&spec)); err != nil {
 		return ValidateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidSpec, nil)
-	}
-	// A job this worker cannot see would never be supervised: refuse it before anything exists.
-	if a.WatchNamespace != "" && spec.Namespace != a.WatchNamespace {
-		return ValidateOutput{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"invalid job spec (1 problem):\nmetadata.namespace: the job runs in namespace %s, but this worker supervises only namespace %s (--watch-namespace); "+
-				"submit it to a worker that watches %s, or to one that watches all namespaces", spec.Namespace, a.WatchNamespace, spec.Namespace),
-			ErrInvalidSpec, nil)
 	}
 	return ValidateOutput{Spec: spec, Dates: dates}, nil
 }
@@ -111,44 +103,36 @@ func (a *Activities) ValidatePipeline(_ context.Context, in ValidatePipelineInpu
 	if err != nil {
 		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError("the run's dates: "+err.Error(), ErrInvalidSpec, nil)
 	}
-	errs := pipeline.Check(&s, a.problems)
-	for i, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
-		at := field.NewPath("spec", "tasks").Index(i)
-		if i == len(s.Tasks) {
-			at = field.NewPath("spec", "onExit")
-		}
-		errs = append(errs, a.namespaceProblems(at.Child("application", "metadata", "namespace"), t.Job.Namespace)...)
-	}
-	if a.WatchNamespace != "" {
-		for i, t := range append(append([]pipeline.Task{}, s.Tasks...), optional(s.OnExit)...) {
-			if t.Job.Namespace != a.WatchNamespace {
-				errs = append(errs, job.Invalid(field.NewPath("spec", "tasks").Index(i).Child("application", "metadata", "namespace"),
-					"the job runs in namespace %s, but this worker supervises only namespace %s (--watch-namespace)", t.Job.Namespace, a.WatchNamespace))
-			}
-		}
-	}
-	if len(errs) > 0 {
+	// Every task's job is checked with this worker's rules, its namespace limits included.
+	if errs := pipeline.Check(&s, a.problems); len(errs) > 0 {
 		return ValidatePipelineOutput{}, temporal.NewNonRetryableApplicationError(pipeline.Errors(errs).Error(), ErrInvalidSpec, nil)
 	}
 	return ValidatePipelineOutput{Dates: dates}, nil
 }
 
-// problems are the rules this worker checks a job against: every rule of the job, and with
-// Strict no secret in plain text.
+// problems are the rules this worker checks a job against: every rule of the job, with
+// Strict no secret in plain text, and the namespaces this worker may run jobs in.
 func (a *Activities) problems(s *job.JobSpec) field.ErrorList {
+	errs := render.Problems(s)
 	if a.Strict {
-		return render.StrictProblems(s)
+		errs = append(errs, render.SecretSettings(s)...)
 	}
-	return render.Problems(s)
+	return append(errs, a.namespaceProblems(s.Namespace)...)
 }
 
-// namespaceProblems refuses a namespace outside the worker's allow-list.
-func (a *Activities) namespaceProblems(at *field.Path, ns string) field.ErrorList {
-	if len(a.AllowedNamespaces) == 0 || slices.Contains(a.AllowedNamespaces, ns) {
-		return nil
+// namespaceProblems refuses a namespace this worker does not watch (it would never be
+// supervised) or is not allowed to run jobs in, before anything exists.
+func (a *Activities) namespaceProblems(ns string) field.ErrorList {
+	at := job.MetadataPath.Child("namespace")
+	switch {
+	case a.WatchNamespace != "" && ns != a.WatchNamespace:
+		return field.ErrorList{job.Invalid(at, "the job runs in namespace %s, but this worker supervises only namespace %s (--watch-namespace); "+
+			"submit it to a worker that watches %s, or to one that watches all namespaces", ns, a.WatchNamespace, ns)}
+	case len(a.AllowedNamespaces) > 0 && !slices.Contains(a.AllowedNamespaces, ns):
+		return field.ErrorList{job.Invalid(at, "namespace %s is not one this worker may run jobs in (--allow-namespace: %s)",
+			ns, strings.Join(a.AllowedNamespaces, ", "))}
 	}
-	return field.ErrorList{job.Invalid(at, "namespace %s is not one this worker may run jobs in (--allow-namespace: %s)",
-		ns, strings.Join(a.AllowedNamespaces, ", "))}
+	return nil
 }
 
 func optional(t *pipeline.Task) []pipeline.Task {
