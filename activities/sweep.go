@@ -40,7 +40,8 @@ type SweepOutput struct {
 // or killed by a bug. It leaves alone a run still open, one whose CleanupAfter still keeps its
 // objects for their time to live, objects whose workflow another open run of the same ID may be
 // using (after a Reset), objects whose workflow this Temporal namespace does not know (another
-// deployment's, or past retention), and objects without Kindling's workflow annotation.
+// deployment's, or past retention), objects without Kindling's workflow annotation, and the
+// objects of a SparkApplication run in controller mode, which go when the object goes.
 func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, error) {
 	var out SweepOutput
 	if a.Temporal == nil {
@@ -59,9 +60,11 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, err
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, len(out.Deleted))
 		}
-		ended, err := a.ended(ctx, r)
-		if err != nil {
-			return out, err
+		ended := false
+		if r.App == "" { // a SparkApplication's objects go with it (their owner reference)
+			if ended, err = a.ended(ctx, r); err != nil {
+				return out, err
+			}
 		}
 		if !ended {
 			out.Kept++

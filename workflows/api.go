@@ -205,6 +205,20 @@ type Carry struct {
 
 	// Resume, for a Pipeline, is the earlier run this one resumes (`kindling pipeline resume`).
 	Resume *PipelineResume `json:"resume,omitempty"`
+
+	// App is set by the controller: the SparkApplication object this run is for. Its driver
+	// takes the operator's name, labels and an owner reference to the object, and the last
+	// attempt's objects stay until the object is deleted (as with the operator), unless the
+	// run is cancelled.
+	App *AppRef `json:"app,omitempty"`
+}
+
+// AppRef names the SparkApplication a controller-mode run is for.
+type AppRef struct {
+	Name       string `json:"name"`
+	UID        string `json:"uid"`
+	Generation int64  `json:"generation"`
+	DriverPod  string `json:"driverPod"`
 }
 
 // PipelineResume is what a resumed pipeline run reuses: the earlier run's tasks. A task that

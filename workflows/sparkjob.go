@@ -96,6 +96,10 @@ const versionLogicalDates = "logical-dates"
 // schedule's run history limits and release older runs' objects beyond them.
 const versionHistoryLimits = "run-history-limits"
 
+// versionControllerMode marks runs the controller starts for a SparkApplication (Carry.App):
+// operator names, labels and owner, and the last attempt's objects kept for the object.
+const versionControllerMode = "controller-mode"
+
 // pruneOptions: PruneRuns lists and cancels a few workflows.
 var pruneOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
@@ -142,7 +146,9 @@ type jobRun struct {
 	// createHeartbeat: from versionCreateHeartbeat on, CreateResources heartbeats, so a worker
 	// that dies while creating is noticed in seconds, not at the 2-minute timeout.
 	createHeartbeat bool
-	status          Status
+	// app: from versionControllerMode on, the SparkApplication a controller-mode run is for.
+	app    *AppRef
+	status Status
 	result          JobResult
 }
 
@@ -165,6 +171,9 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		j.runID = workflow.GetInfo(ctx).WorkflowExecution.RunID
 	}
 	j.createHeartbeat = workflow.GetVersion(ctx, versionCreateHeartbeat, workflow.DefaultVersion, 1) >= 1
+	if carry.App != nil && workflow.GetVersion(ctx, versionControllerMode, workflow.DefaultVersion, 1) >= 1 {
+		j.app = carry.App
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status, nil }); err != nil {
 		return JobResult{}, err
 	}
@@ -318,6 +327,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 				FirstExecutorOverheadMiB: firstExecOH,
 				Dates:                    j.carry.Dates,
 				Schedule:                 carry.Schedule,
+				App:                      carry.App,
 			})
 		}
 	}
@@ -328,6 +338,12 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	limited := state != StateCancelled && j.carry.Schedule != nil &&
 		workflow.GetVersion(ctx, versionHistoryLimits, workflow.DefaultVersion, 1) >= 1
 	kept := false
+	if last != nil && last.created && j.app != nil && state != StateCancelled {
+		// The operator keeps a finished driver until its SparkApplication goes (its
+		// timeToLiveSeconds deletes the object): tools read its logs and status from it.
+		last.created, limited = false, false
+		j.status.LastReason = "objects kept until SparkApplication " + j.app.Name + " is deleted"
+	}
 	if last != nil && last.created {
 		ttl, why := ttlFor(j.spec, state), "timeToLiveSeconds"
 		if limited {
@@ -400,6 +416,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 			Attempt:                   n,
 			DriverMemoryOverheadMiB:   driverOverhead,
 			ExecutorMemoryOverheadMiB: execOverhead,
+			App:                       j.renderApp(),
 		}}).Get(ctx, &r)
 	if err != nil {
 		if cancelled(ctx, err) {
@@ -482,6 +499,14 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 		reason = s.Outcome
 	}
 	return done(endRunFailed, reason)
+}
+
+// renderApp is what Render needs of the run's SparkApplication, in controller mode.
+func (j *jobRun) renderApp() *render.AppOwner {
+	if j.app == nil {
+		return nil
+	}
+	return &render.AppOwner{Name: j.app.Name, UID: j.app.UID, DriverPod: j.app.DriverPod}
 }
 
 // cleanupInput names everything one attempt created. From versionRunIdentity on that is the

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // Run is one workflow run's objects in the cluster, as its labels and annotations say.
@@ -18,7 +19,10 @@ type Run struct {
 	WorkflowID string
 	RunID      string // "" for runs recorded before runs had their own identity
 	RunLabel   string // the kindling.dev/run label: its selector finds every attempt
-	Objects    []string
+	// App names the SparkApplication the run's objects belong to, in controller mode: the
+	// object's lifetime, not the run's, decides when they go.
+	App     string
+	Objects []string
 }
 
 // Selector selects every object of the run, all attempts.
@@ -45,6 +49,9 @@ func (o Objects) Runs(ctx context.Context, namespace string) ([]Run, error) {
 		}
 		if id := m.Annotations[job.AnnotationRun]; id != "" {
 			r.RunID = id
+		}
+		if app := m.Labels[render.LabelOperatorAppName]; app != "" {
+			r.App = app
 		}
 		r.Objects = append(r.Objects, kind+"/"+m.Name)
 	}

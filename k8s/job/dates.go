@@ -13,6 +13,7 @@ import (
 // fires at nominal time T covers the data interval [previous fire time, T); its logical date
 // is the interval's start, so the nightly run fired at midnight processes the day before.
 // The times are in the schedule's time zone.
+// +k8s:deepcopy-gen=false
 type Dates struct {
 	LogicalDate       time.Time `json:"logicalDate"`
 	DataIntervalStart time.Time `json:"dataIntervalStart"`

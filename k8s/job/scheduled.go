@@ -8,6 +8,7 @@ import (
 )
 
 // Scheduled is a ScheduledSparkApplication: the operator's schedule around a job.
+// +k8s:deepcopy-gen=false
 type Scheduled struct {
 	Name        string
 	Namespace   string

@@ -19,6 +19,9 @@ type JobSpec struct {
 // SparkApplicationSpec mirrors sparkoperator.k8s.io/v1beta2 SparkApplicationSpec, field for
 // field and with the same JSON names, so manifests written for the operator decode unchanged.
 type SparkApplicationSpec struct {
+	// Suspend, in controller mode, stops the application and keeps it stopped while true
+	// (Kueue and other queueing systems rely on it); `kindling submit` refuses it.
+	Suspend               *bool                        `json:"suspend,omitempty"`
 	Type                  ApplicationType              `json:"type,omitempty"`
 	SparkVersion          string                       `json:"sparkVersion,omitempty"`
 	Mode                  DeployMode                   `json:"mode,omitempty"`
@@ -51,6 +54,9 @@ type SparkApplicationSpec struct {
 	SparkUIOptions       *SparkUIConfiguration        `json:"sparkUIOptions,omitempty"`
 	DriverIngressOptions []DriverIngressConfiguration `json:"driverIngressOptions,omitempty"`
 	DynamicAllocation    *DynamicAllocation           `json:"dynamicAllocation,omitempty"`
+	// DriverPodDisruptionBudget asks the operator (started with --enable-driver-pdb) for a
+	// PodDisruptionBudget over the driver. Accepted so manifests keep it; Kindling makes none.
+	DriverPodDisruptionBudget *bool `json:"driverPodDisruptionBudget,omitempty"`
 }
 
 // ApplicationType is the language of the main application.

@@ -162,7 +162,10 @@ func Check(s *JobSpec) field.ErrorList {
 		add(SpecPath.Child("driverIngressOptions"), "is not supported yet: Kindling creates no ingress")
 	}
 	if s.Driver.PodName != "" {
-		add(SpecPath.Child("driver", "podName"), "is only for in-cluster-client mode, which Kindling does not support; driver pod names are derived from the workflow and attempt")
+		add(SpecPath.Child("driver", "podName"), "is honoured only in controller mode (a SparkApplication applied to the cluster); `kindling submit` derives driver pod names from the workflow and attempt")
+	}
+	if s.Suspend != nil && *s.Suspend {
+		add(SpecPath.Child("suspend"), "true suspends a SparkApplication applied to a cluster that runs Kindling's controller; `kindling submit` runs the job now: remove it or set it false")
 	}
 	if s.Executor.Instances != nil && *s.Executor.Instances < 0 {
 		add(SpecPath.Child("executor", "instances"), "must be 0 or more, got %d", *s.Executor.Instances)

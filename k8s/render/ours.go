@@ -17,13 +17,19 @@ func (b *build) executorConf() {
 func (b *build) runKey() string { return job.RunKey(b.opts.WorkflowID, b.opts.RunID) }
 
 // kindlingLabels tie an object to its workflow, run and attempt.
+// In controller mode they also carry the operator's app-name and submission-id labels.
 func (b *build) kindlingLabels() map[string]string {
-	return map[string]string{
+	out := map[string]string{
 		job.LabelManagedBy: job.ManagedByValue,
 		job.LabelWorkflow:  job.WorkflowLabel(b.opts.WorkflowID),
 		job.LabelRun:       job.RunLabel(b.runKey()),
 		job.LabelAttempt:   itoa(b.opts.Attempt),
 	}
+	if app := b.opts.App; app != nil {
+		out[LabelOperatorAppName] = app.Name
+		out[LabelOperatorSubmissionID] = SubmissionID(b.opts.RunID, b.opts.Attempt)
+	}
+	return out
 }
 
 // kindlingAnnotations name the workflow and run in full, for people and for the sweep.

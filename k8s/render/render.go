@@ -5,8 +5,10 @@ import (
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
+	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -24,6 +26,34 @@ type Options struct {
 	// them after an OOMKilled attempt.
 	DriverMemoryOverheadMiB   int64
 	ExecutorMemoryOverheadMiB int64
+	// App is set in controller mode: the SparkApplication object the attempt runs for.
+	App *AppOwner `json:",omitempty"`
+}
+
+// AppOwner is the SparkApplication an attempt runs for in controller mode. Its driver pod
+// takes the operator's name and labels and an ownerReference to the object, so tools written
+// for the operator find it and deleting the object removes it even without Kindling.
+type AppOwner struct {
+	Name string
+	UID  string
+	// DriverPod is the operator's driver pod name: spec.driver.podName, else
+	// spark.kubernetes.driver.pod.name, else <name>-driver. Every attempt reuses it, once
+	// the last attempt's pod is gone.
+	DriverPod string
+}
+
+// Labels the operator puts on the pods of a SparkApplication, which its users' tools select
+// by. Kindling never sets sparkoperator.k8s.io/launched-by-spark-operator: a leftover
+// operator webhook selects on it and would mutate Kindling's pods.
+const (
+	LabelOperatorAppName      = "sparkoperator.k8s.io/app-name"
+	LabelOperatorSubmissionID = "sparkoperator.k8s.io/submission-id"
+)
+
+// SubmissionID is the operator's submission ID of one attempt of a run: a UUID derived from
+// the run and the attempt, so a retried render gives the same one.
+func SubmissionID(runID string, attempt int) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("kindling:"+runID+"/"+itoa(attempt))).String()
 }
 
 // Rendered is everything one attempt of a job creates, in creation order:
@@ -134,6 +164,14 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 		u.SetLabels(mergeInto(u.GetLabels(), ours))
 		u.SetAnnotations(mergeInto(u.GetAnnotations(), workflow))
 	}
+	if app := opts.App; app != nil {
+		// Only the driver is the object's: executors stay the driver's alone (a second owner
+		// blocks their cascading deletion, kubeflow/spark-operator#2961).
+		driver.OwnerReferences = append(driver.OwnerReferences, metav1.OwnerReference{
+			APIVersion: "sparkoperator.k8s.io/v1beta2", Kind: "SparkApplication",
+			Name: app.Name, UID: types.UID(app.UID), Controller: ptr.To(true),
+		})
+	}
 	return r, nil
 }
 
@@ -142,6 +180,9 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 func newBuild(spec *job.JobSpec, opts Options) (*build, error) {
 	b := &build{spec: spec, names: job.MakeNames(spec.Name, job.RunKey(opts.WorkflowID, opts.RunID), opts.Attempt), opts: opts,
 		conf: baseConf(spec), files: map[string]string{}}
+	if opts.App != nil {
+		b.names.DriverPod = opts.App.DriverPod
+	}
 	// Spark honours a valid spark.kubernetes.executor.podNamePrefix (Validate refuses others).
 	if p, ok := spec.SparkConf[confExecutorPrefix]; ok {
 		b.names.ExecutorPrefix = p
