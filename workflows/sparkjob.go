@@ -149,7 +149,7 @@ type jobRun struct {
 	// app: from versionControllerMode on, the SparkApplication a controller-mode run is for.
 	app    *AppRef
 	status Status
-	result          JobResult
+	result JobResult
 }
 
 // SparkJob runs one Spark application to its end. See JobResult for how it ends. carry is
