@@ -127,6 +127,7 @@ up_cluster() {
 	fi
 	if cluster_running; then
 		say "kwok cluster '$cluster' already running"
+		KUBECONFIG="$state/kubeconfig" "$state/bin/kindling-devctl" setup "$root/deploy/crds"
 		return
 	fi
 	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]]; then
@@ -163,7 +164,7 @@ up_cluster() {
 		--param '.allocatable.cpu=8' --param '.allocatable.memory="32Gi"' --param '.allocatable.pods=110' \
 		>>"$state/kwokctl.log" 2>&1 || die "kwokctl scale node failed: $(tail -n 20 "$state/kwokctl.log")"
 	wait_for 120 "nodes" "$state/bin/kindling-devctl" nodes-ready "$nodes"
-	"$state/bin/kindling-devctl" setup
+	"$state/bin/kindling-devctl" setup "$root/deploy/crds"
 }
 
 up_emulator() {

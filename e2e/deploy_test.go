@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,11 +19,13 @@ func TestDeployManifestsAreAccepted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for dir, want := range map[string]struct {
-		replicas int32
-		image    string
+		replicas   int32
+		image      string
+		controller bool
 	}{
-		"../deploy/base":           {2, "ghcr.io/kindling-dev/kindling:latest"},
-		"../deploy/overlays/local": {1, "kindling:dev"},
+		"../deploy/base":           {2, "ghcr.io/kindling-dev/kindling:latest", false},
+		"../deploy/overlays/local": {1, "kindling:dev", false},
+		"../deploy/controller":     {2, "ghcr.io/kindling-dev/kindling:latest", true},
 	} {
 		t.Run(dir, func(t *testing.T) {
 			res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
@@ -62,6 +65,9 @@ func TestDeployManifestsAreAccepted(t *testing.T) {
 			}
 			if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
 				t.Errorf("probes %v %v", c.LivenessProbe, c.ReadinessProbe)
+			}
+			if slices.Contains(c.Args, "--controller") != want.controller {
+				t.Errorf("args %v: controller mode should be %v", c.Args, want.controller)
 			}
 			if deployment.Spec.Template.Spec.ServiceAccountName != "kindling-worker" || c.Resources.Requests.Memory().IsZero() {
 				t.Errorf("service account %q, requests %v", deployment.Spec.Template.Spec.ServiceAccountName, c.Resources.Requests)

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/controller"
 	"github.com/kindling-dev/kindling/internal/codec"
 	"github.com/kindling-dev/kindling/internal/metrics"
 	"github.com/kindling-dev/kindling/internal/tracing"
@@ -37,6 +38,8 @@ type config struct {
 	allowNamespaces               string
 	strict                        bool
 	httpAddress, metricsLabels    string
+	controller                    bool
+	leaderNamespace, leaderID     string
 }
 
 func main() {
@@ -45,7 +48,7 @@ func main() {
 	flag.StringVar(&cfg.namespace, "namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env TEMPORAL_NAMESPACE)")
 	flag.StringVar(&cfg.taskQueue, "task-queue", workflows.TaskQueue, "task queue to poll")
 	flag.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
-	flag.StringVar(&cfg.watchNamespace, "watch-namespace", "", "only supervise pods in this Kubernetes namespace (default: all)")
+	flag.StringVar(&cfg.watchNamespace, "watch-namespace", os.Getenv("KINDLING_WATCH_NAMESPACE"), "only supervise pods (and, with --controller, SparkApplications) in this Kubernetes namespace (env KINDLING_WATCH_NAMESPACE; default: all)")
 	flag.StringVar(&cfg.logFormat, "log-format", envOr("KINDLING_LOG_FORMAT", "text"), "log format: text or json")
 	flag.StringVar(&cfg.logLevel, "log-level", envOr("KINDLING_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 30*time.Second, "on SIGTERM, how long running activities get to hand over")
@@ -62,6 +65,11 @@ func main() {
 		"serve /metrics (Prometheus), /healthz and /readyz here; empty: none (env KINDLING_HTTP_ADDRESS)")
 	flag.StringVar(&cfg.metricsLabels, "metrics-labels", envOr("KINDLING_METRICS_LABELS", "app_type"),
 		"comma-separated labels of the operator-named spark_application_* metrics, from each job's metadata.labels (or namespace); as the operator's --metrics-labels")
+	flag.BoolVar(&cfg.controller, "controller", os.Getenv("KINDLING_CONTROLLER") == "true",
+		"also run controller mode: every SparkApplication applied to the cluster runs as a job, with its status written back as the Spark operator writes it (env KINDLING_CONTROLLER=true; replicas elect one leader)")
+	flag.StringVar(&cfg.leaderNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", "default"),
+		"namespace of the controller's leader election Lease (env POD_NAMESPACE)")
+	flag.StringVar(&cfg.leaderID, "leader-election-id", envOr("KINDLING_LEADER_ELECTION_ID", controller.DefaultLeaderElectionID), "name of the controller's leader election Lease (env KINDLING_LEADER_ELECTION_ID)")
 	flag.Parse()
 	cfg.codec.Keys = os.Getenv(codec.EnvKeys)
 
@@ -187,8 +195,24 @@ func run(cfg config, log *slog.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker started", "temporal", cfg.address, "namespace", cfg.namespace, "taskQueue", cfg.taskQueue)
+	ctlErr := make(chan error, 1)
+	if cfg.controller {
+		go func() {
+			ctlErr <- controller.Start(ctx, controller.Options{
+				Kube: kc.Config, Temporal: tc, TaskQueue: cfg.taskQueue, Namespace: cfg.watchNamespace,
+				LeaderElectionNamespace: cfg.leaderNamespace, LeaderElectionID: cfg.leaderID, Logger: log.With("component", "controller"),
+			})
+		}()
+	}
 	ready.set("")
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-ctlErr:
+		if err != nil {
+			w.Stop()
+			return err
+		}
+	}
 	ready.set("stopping")
 	log.Info("stopping: running activities hand over", "timeout", cfg.stopTimeout)
 	w.Stop()

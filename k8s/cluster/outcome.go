@@ -215,6 +215,12 @@ func Classify(driver *corev1.Pod, execs []*corev1.Pod, now time.Time, prog *Prog
 					now.Sub(prog.PendingSince).Round(time.Second), c.Message), 0)
 			}
 		}
+		// No scheduler has looked at it at all: the one its schedulerName names (Volcano,
+		// YuniKorn, …) is not running.
+		if scheduledCondition(driver) == nil && driver.Spec.NodeName == "" && now.Sub(prog.PendingSince) >= lim.StartTimeout {
+			return out(OutcomeUnschedulable, fmt.Sprintf("driver pod was not scheduled for %s: no scheduler has taken it (schedulerName %q: is that scheduler running?)",
+				now.Sub(prog.PendingSince).Round(time.Second), schedulerName(driver)), 0)
+		}
 	case corev1.PodRunning:
 		prog.PendingSince, prog.ImageWaitingSince = time.Time{}, time.Time{}
 		prog.LastReason = "" // the phase and executor counts say it all
@@ -302,6 +308,13 @@ func waitingReason(p *corev1.Pod) *corev1.ContainerStateWaiting {
 		}
 	}
 	return nil
+}
+
+func schedulerName(p *corev1.Pod) string {
+	if p.Spec.SchedulerName == "" {
+		return corev1.DefaultSchedulerName
+	}
+	return p.Spec.SchedulerName
 }
 
 func scheduledCondition(p *corev1.Pod) *corev1.PodCondition {

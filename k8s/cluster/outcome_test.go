@@ -77,6 +77,11 @@ func TestClassifyEndsAttemptWithAReasonAPersonUnderstands(t *testing.T) {
 		{name: "unschedulable within start timeout waits", elapsed: 9 * time.Minute, driver: driverPod(corev1.PodPending, unschedulable)},
 		{name: "unschedulable past start timeout fails", elapsed: 10 * time.Minute, driver: driverPod(corev1.PodPending, unschedulable),
 			wantDone: true, wantOutcome: OutcomeUnschedulable, wantReason: "driver pod could not be scheduled for 10m0s: 0/3 nodes are available: 3 Insufficient memory."},
+		{name: "no scheduler within start timeout waits", elapsed: 9 * time.Minute, driver: driverPod(corev1.PodPending)},
+		{name: "no scheduler past start timeout fails", elapsed: 10 * time.Minute, driver: driverPod(corev1.PodPending, func(p *corev1.Pod) {
+			p.Spec.SchedulerName = "yunikorn"
+		}), wantDone: true, wantOutcome: OutcomeUnschedulable,
+			wantReason: `driver pod was not scheduled for 10m0s: no scheduler has taken it (schedulerName "yunikorn": is that scheduler running?)`},
 		{name: "running with executors", driver: driverPod(corev1.PodRunning),
 			execs: []*corev1.Pod{executor(corev1.PodRunning), executor(corev1.PodPending), executor(corev1.PodFailed, terminated(137, "OOMKilled"))}},
 	}

@@ -4,7 +4,7 @@
 //	kindling-devctl ping            exit 0 when the API server answers /readyz
 //	kindling-devctl nodes-ready N   exit 0 when at least N nodes are Ready
 //	kindling-devctl nodes           one line per node: name, ready, cpu, memory
-//	kindling-devctl setup           create what the examples expect: service accounts
+//	kindling-devctl setup [CRD_DIR] create what the examples expect: service accounts, and the CRDs in CRD_DIR
 //	                                `spark` and `spark-operator-spark` in namespace default
 package main
 
@@ -20,6 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kindling-dev/kindling/controller"
 )
 
 func main() {
@@ -93,6 +95,12 @@ func run(args []string) error {
 			_, err := cs.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{})
 			if err != nil && !apierrors.IsAlreadyExists(err) {
 				return fmt.Errorf("create service account default/%s: %w", name, err)
+			}
+		}
+		// SparkApplication and ScheduledSparkApplication, for controller mode.
+		if len(args) > 1 {
+			if err := controller.InstallCRDs(ctx, cfg, args[1]); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -1,0 +1,523 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/workflowservice/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kindling-dev/kindling/controller"
+	"github.com/kindling-dev/kindling/k8s/api/v1beta2"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/job/jobtest"
+	"github.com/kindling-dev/kindling/k8s/render"
+)
+
+var sparkApps = schema.GroupVersionResource{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications"}
+
+// ctlEnv is one test's controller mode: its own namespace, task queue and leader lease, and
+// two worker replicas with --controller acting as the deployed service account.
+type ctlEnv struct {
+	ns, queue string
+	workers   []*ownWorker
+}
+
+func newCtlEnv(t *testing.T, replicas int) *ctlEnv {
+	t.Helper()
+	ctx := context.Background()
+	if err := controller.InstallCRDs(ctx, stack.kube.Config, "../deploy/crds"); err != nil {
+		t.Fatal(err)
+	}
+	e := &ctlEnv{ns: "ctl-" + uuid.NewString()[:8], queue: "kindling-ctl-" + uuid.NewString()[:8]}
+	core := stack.kube.Kube.CoreV1()
+	if _, err := core.Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = core.Namespaces().Delete(context.Background(), e.ns, metav1.DeleteOptions{}) })
+	for _, sa := range []string{"spark", "spark-operator-spark"} {
+		if _, err := core.ServiceAccounts(e.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubeconfig := asControllerKubeconfig(t)
+	for range replicas {
+		e.workers = append(e.workers, newOwnWorker(t, e.queue, "KINDLING_CONTROLLER=true", "KUBECONFIG="+kubeconfig,
+			"KINDLING_WATCH_NAMESPACE="+e.ns, "POD_NAMESPACE="+e.ns, "KINDLING_LEADER_ELECTION_ID=kindling-controller"))
+	}
+	return e
+}
+
+// asControllerKubeconfig applies deploy/controller/rbac.yaml and writes a kubeconfig that acts
+// as the worker's service account, so the controller runs with the rights deployed ones have.
+func asControllerKubeconfig(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../deploy/controller/rbac.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var obj unstructured.Unstructured
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil || len(obj.Object) == 0 {
+			continue
+		}
+		gvk := obj.GroupVersionKind()
+		m, err := stack.kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stack.kube.Dynamic.Resource(m.Resource).Apply(context.Background(), obj.GetName(), &obj,
+			metav1.ApplyOptions{FieldManager: "kindling-e2e", Force: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := clientcmd.NewDefaultClientConfigLoadingRules().Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range raw.AuthInfos {
+		a.Impersonate = workerIdentity
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*raw, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// apply is `kubectl apply --server-side -f` of a manifest (every document) into the test's
+// namespace; edit may change the SparkApplication first. It returns the SparkApplication.
+func (e *ctlEnv) apply(t *testing.T, manifest []byte, edit func(u *unstructured.Unstructured)) *unstructured.Unstructured {
+	t.Helper()
+	var app *unstructured.Unstructured
+	for _, doc := range strings.Split(string(manifest), "\n---") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		u.SetNamespace(e.ns)
+		gvk := u.GroupVersionKind()
+		if gvk.Kind == "SparkApplication" && edit != nil {
+			edit(u)
+		}
+		m, err := stack.kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := stack.kube.Dynamic.Resource(m.Resource).Namespace(e.ns).Apply(context.Background(), u.GetName(), u,
+			metav1.ApplyOptions{FieldManager: "kubectl", Force: true})
+		if err != nil {
+			t.Fatalf("apply %s %s: %v", gvk.Kind, u.GetName(), err)
+		}
+		if gvk.Kind == "SparkApplication" {
+			app = out
+		}
+	}
+	if app == nil {
+		t.Fatal("no SparkApplication in the manifest")
+	}
+	return app
+}
+
+func (e *ctlEnv) get(t *testing.T, name string) (*v1beta2.SparkApplication, bool) {
+	t.Helper()
+	u, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &v1beta2.SparkApplication{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, app); err != nil {
+		t.Fatal(err)
+	}
+	return app, true
+}
+
+// waitState is `kubectl wait --for=jsonpath='{.status.applicationState.state}'=STATE`.
+func (e *ctlEnv) waitState(t *testing.T, name string, want v1beta2.ApplicationStateType, timeout time.Duration) *v1beta2.SparkApplication {
+	t.Helper()
+	var app *v1beta2.SparkApplication
+	deadline := time.Now().Add(timeout)
+	for {
+		app, _ = e.get(t, name)
+		if app != nil && app.Status.AppState.State == want {
+			return app
+		}
+		if time.Now().After(deadline) {
+			var st []byte
+			if app != nil {
+				st, _ = json.Marshal(app.Status)
+			}
+			t.Fatalf("%s not %s after %s; status %s", name, want, timeout, st)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// states records every state the object's status passes through, from a watch.
+type states struct {
+	mu  sync.Mutex
+	seq []string
+}
+
+func (e *ctlEnv) watchStates(t *testing.T, name string) *states {
+	t.Helper()
+	w, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Watch(context.Background(),
+		metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &states{}
+	t.Cleanup(w.Stop)
+	go func() {
+		for ev := range w.ResultChan() {
+			u, ok := ev.Object.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			st, _, _ := unstructured.NestedString(u.Object, "status", "applicationState", "state")
+			s.mu.Lock()
+			if len(s.seq) == 0 || s.seq[len(s.seq)-1] != st {
+				s.seq = append(s.seq, st)
+			}
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *states) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.seq, " → ")
+}
+
+func (s *states) saw(state string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.seq {
+		if x == state {
+			return true
+		}
+	}
+	return false
+}
+
+// table is `kubectl get sparkapp NAME`: the API server's table view with the CRD's columns.
+func (e *ctlEnv) table(t *testing.T, name string) map[string]string {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(stack.kube.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("%s/apis/sparkoperator.k8s.io/v1beta2/namespaces/%s/sparkapplications/%s", strings.TrimSuffix(stack.kube.Config.Host, "/"), e.ns, name)
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "application/json;as=Table;g=meta.k8s.io;v=v1")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var tab metav1.Table
+	if err := json.Unmarshal(body, &tab); err != nil || len(tab.Rows) != 1 {
+		t.Fatalf("table view of %s: %v: %s", name, err, body)
+	}
+	out := map[string]string{}
+	for i, c := range tab.ColumnDefinitions {
+		out[c.Name] = fmt.Sprint(tab.Rows[0].Cells[i])
+	}
+	return out
+}
+
+func (e *ctlEnv) pods(t *testing.T, selector string) []corev1.Pod {
+	t.Helper()
+	l, err := stack.kube.Kube.CoreV1().Pods(e.ns).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Pod
+	for _, p := range l.Items {
+		if p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// shortApp is spark-pi as a SparkApplication named name, its emulated driver running for
+// duration and ending with exit code exit.
+func shortApp(name, duration string, exit int) []byte {
+	return []byte(fmt.Sprintf(`apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata:
+  name: %s
+spec:
+  type: Scala
+  mode: cluster
+  image: apache/spark:4.0.4
+  sparkVersion: 4.0.4
+  mainClass: org.apache.spark.examples.SparkPi
+  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+  restartPolicy: {type: Never}
+  driver:
+    cores: 1
+    memory: 512m
+    serviceAccount: spark
+    labels: {dag_id: nightly, task_id: pi}
+    annotations: {emulator.kindling.dev/duration: "%s", emulator.kindling.dev/exit-code: "%d"}
+  executor: {instances: 1, cores: 1, memory: 512m}
+`, name, duration, exit))
+}
+
+// Controller mode, as Airflow, Argo and kubectl users meet it: `kubectl apply` a
+// SparkApplication and read its status.
+func TestControllerMode(t *testing.T) {
+	t.Parallel()
+	e := newCtlEnv(t, 2)
+	t.Run("group", func(t *testing.T) {
+		t.Run("operator examples", func(t *testing.T) { e.examples(t) })
+		t.Run("failed", func(t *testing.T) { t.Parallel(); e.failed(t) })
+		t.Run("delete mid-run", func(t *testing.T) { t.Parallel(); e.deleteMidRun(t) })
+		t.Run("edit mid-run", func(t *testing.T) { t.Parallel(); e.editMidRun(t) })
+		t.Run("suspend and resume", func(t *testing.T) { t.Parallel(); e.suspend(t) })
+	})
+	if t.Failed() {
+		return
+	}
+	// Two replicas, one leader: never two runs for one object's generation.
+	runs := map[string]int{}
+	it, err := stack.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("KindlingNamespace = '%s'", e.ns), PageSize: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range it.GetExecutions() {
+		runs[x.GetExecution().GetWorkflowId()]++
+	}
+	if len(runs) == 0 {
+		t.Fatal("no workflow runs listed for the test's namespace")
+	}
+	for id, n := range runs {
+		if n != 1 {
+			t.Errorf("workflow %s has %d runs; one generation must start one", id, n)
+		}
+	}
+	t.Logf("%d workflows, one run each, from two controller replicas", len(runs))
+}
+
+func (e *ctlEnv) examples(t *testing.T) {
+	for _, f := range jobtest.ExampleFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The prometheus example holds placeholders its reader is to fill in.
+		data = []byte(strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark").Replace(string(data)))
+		if kind, _ := job.KindOf(data); kind != "SparkApplication" {
+			continue
+		}
+		base := filepath.Base(f)
+		t.Run(base, func(t *testing.T) {
+			t.Parallel()
+			// Several examples share a name (spark-pi): each gets its file's.
+			name := strings.TrimSuffix(base, ".yaml")
+			what, extra := needsExtraScheduler[base]
+			seen := e.watchStates(t, name)
+			e.apply(t, data, func(u *unstructured.Unstructured) {
+				u.SetName(name)
+				if extra {
+					// Without its scheduler a driver stays unscheduled: a short start timeout
+					// ends it, with the reason, instead of the default ten minutes.
+					_ = unstructured.SetNestedField(u.Object, "15s", "spec", "sparkConf", job.ConfDriverStartTimeout)
+				}
+			})
+			if extra {
+				app := e.waitState(t, name, v1beta2.ApplicationStateFailed, 2*time.Minute)
+				if app.Status.AppState.ErrorMessage == "" {
+					t.Fatalf("FAILED without a message (needs %s)", what)
+				}
+				t.Logf("needs %s, which the local stack does not run: FAILED with %q", what, app.Status.AppState.ErrorMessage)
+				return
+			}
+			app := e.waitState(t, name, v1beta2.ApplicationStateCompleted, 4*time.Minute)
+			t.Logf("%s: %s", name, seen)
+			if seen.saw("UNKNOWN") {
+				t.Errorf("the state passed through UNKNOWN: %s", seen)
+			}
+			st := app.Status
+			if st.SubmissionID == "" || st.SparkApplicationID == "" || st.ExecutionAttempts != 1 || st.SubmissionAttempts != 1 ||
+				st.LastSubmissionAttemptTime.IsZero() || st.TerminationTime.IsZero() || st.DriverInfo.PodName != name+"-driver" {
+				b, _ := json.Marshal(st)
+				t.Errorf("status lacks what the operator writes: %s", b)
+			}
+			row := e.table(t, name)
+			if row["Status"] != "COMPLETED" || row["Attempts"] != "1" || row["Start"] == "" || row["Start"] == "<nil>" || row["Finish"] == "" || row["Finish"] == "<nil>" {
+				t.Errorf("kubectl get sparkapp shows %v", row)
+			}
+			// Airflow's contract: the driver pod is <name>-driver with the Spark container and the
+			// spec's driver labels, owned by the object, and kept after the end.
+			pod, err := stack.kube.Kube.CoreV1().Pods(e.ns).Get(context.Background(), name+"-driver", metav1.GetOptions{})
+			if err != nil {
+				t.Fatalf("driver pod %s-driver: %v", name, err)
+			}
+			if pod.Spec.Containers[0].Name != job.DriverContainerName || pod.Labels[job.LabelSparkRole] != "driver" ||
+				pod.Labels[render.LabelOperatorAppName] != name || pod.Labels[render.LabelOperatorSubmissionID] != st.SubmissionID {
+				t.Errorf("driver pod: container %s, labels %v", pod.Spec.Containers[0].Name, pod.Labels)
+			}
+			var spec struct {
+				Spec job.SparkApplicationSpec `json:"spec"`
+			}
+			_ = yaml.Unmarshal(data, &spec)
+			for k, v := range spec.Spec.Driver.Labels {
+				if pod.Labels[k] != v {
+					t.Errorf("driver label %s=%s from the spec is missing: %v", k, v, pod.Labels)
+				}
+			}
+			if len(pod.OwnerReferences) != 1 || pod.OwnerReferences[0].UID != app.UID || pod.OwnerReferences[0].Kind != "SparkApplication" {
+				t.Errorf("driver pod owners %v", pod.OwnerReferences)
+			}
+			if ttl := app.Spec.TimeToLiveSeconds; ttl != nil {
+				// timeToLiveSeconds deletes the object after it ends, and its pods with it.
+				waitFor(t, time.Duration(*ttl)*time.Second+time.Minute, "the object's TTL", func() bool {
+					_, ok := e.get(t, name)
+					return !ok
+				})
+				waitFor(t, time.Minute, "its pods to go", func() bool { return len(e.pods(t, render.LabelOperatorAppName+"="+name)) == 0 })
+			}
+		})
+	}
+}
+
+func (e *ctlEnv) failed(t *testing.T) {
+	e.apply(t, shortApp("fails", "2s", 3), nil)
+	app := e.waitState(t, "fails", v1beta2.ApplicationStateFailed, 2*time.Minute)
+	if got, want := app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 3, Reason: Error"; got != want {
+		t.Errorf("errorMessage %q, want the operator's %q", got, want)
+	}
+	if app.Status.TerminationTime.IsZero() {
+		t.Error("no terminationTime")
+	}
+}
+
+func (e *ctlEnv) deleteMidRun(t *testing.T) {
+	e.apply(t, shortApp("deleted", "5m", 0), nil)
+	e.waitState(t, "deleted", v1beta2.ApplicationStateRunning, 2*time.Minute)
+	if err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Delete(context.Background(), "deleted", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "the object to go", func() bool { _, ok := e.get(t, "deleted"); return !ok })
+	if n := len(e.pods(t, render.LabelOperatorAppName+"=deleted")); n != 0 {
+		t.Errorf("%d pods left once the object is gone: the finalizer waits for the run's cleanup", n)
+	}
+}
+
+func (e *ctlEnv) editMidRun(t *testing.T) {
+	e.apply(t, shortApp("edited", "5m", 0), nil)
+	seen := e.watchStates(t, "edited")
+	e.waitState(t, "edited", v1beta2.ApplicationStateRunning, 2*time.Minute)
+	first, err := stack.kube.Kube.CoreV1().Pods(e.ns).Get(context.Background(), "edited-driver", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The edit: a shorter run. The operator invalidates the running app and submits anew.
+	e.apply(t, shortApp("edited", "2s", 0), nil)
+	app := e.waitState(t, "edited", v1beta2.ApplicationStateCompleted, 3*time.Minute)
+	t.Logf("edited: %s", seen)
+	if !seen.saw("INVALIDATING") {
+		t.Errorf("no INVALIDATING on the way: %s", seen)
+	}
+	if app.Status.ExecutionAttempts != 1 {
+		t.Errorf("executionAttempts %d after the rerun, want 1 (reset)", app.Status.ExecutionAttempts)
+	}
+	now, err := stack.kube.Kube.CoreV1().Pods(e.ns).Get(context.Background(), "edited-driver", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.UID == first.UID {
+		t.Error("the driver is the first run's: the edit did not rerun it")
+	}
+}
+
+func (e *ctlEnv) suspend(t *testing.T) {
+	e.apply(t, shortApp("suspended", "15s", 0), nil)
+	e.waitState(t, "suspended", v1beta2.ApplicationStateRunning, 2*time.Minute)
+	patch := func(v bool) {
+		b := fmt.Sprintf(`{"spec":{"suspend":%v}}`, v)
+		if _, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Patch(context.Background(), "suspended",
+			types.MergePatchType, []byte(b), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := e.watchStates(t, "suspended")
+	t.Cleanup(func() { t.Logf("suspended: %s", seen) })
+	patch(true)
+	e.waitState(t, "suspended", v1beta2.ApplicationStateSuspended, time.Minute)
+	if n := len(e.pods(t, render.LabelOperatorAppName+"=suspended")); n != 0 {
+		t.Errorf("%d pods while SUSPENDED", n)
+	}
+	patch(false)
+	app := e.waitState(t, "suspended", v1beta2.ApplicationStateCompleted, 2*time.Minute)
+	t.Logf("suspended: %s", seen)
+	if !seen.saw("RESUMING") {
+		t.Errorf("no RESUMING on the way: %s", seen)
+	}
+	if !ptr.Equal(app.Spec.Suspend, ptr.To(false)) {
+		t.Errorf("spec.suspend %v", app.Spec.Suspend)
+	}
+}
+
+// A controller refuses to start beside a live kubeflow Spark operator.
+func TestControllerRefusesALiveOperator(t *testing.T) {
+	// Not parallel: while the operator's lease exists, no controller may start.
+	ctx := context.Background()
+	if err := controller.InstallCRDs(ctx, stack.kube.Config, "../deploy/crds"); err != nil {
+		t.Fatal(err)
+	}
+	leases := stack.kube.Kube.CoordinationV1().Leases(ns)
+	now := metav1.NewMicroTime(time.Now())
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator-controller-lock"}, Spec: coordinationv1.LeaseSpec{
+		HolderIdentity: ptr.To("spark-operator-controller-7d9f_1"), LeaseDurationSeconds: ptr.To(int32(15)), RenewTime: &now,
+	}}
+	if _, err := leases.Create(ctx, lease, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = leases.Delete(context.Background(), lease.Name, metav1.DeleteOptions{}) }()
+	w := newOwnWorker(t, "kindling-ctl-refuse-"+uuid.NewString()[:8], "KINDLING_CONTROLLER=true", "KINDLING_LEADER_ELECTION_ID=kindling-controller-refuse")
+	select {
+	case <-w.exit:
+	case <-time.After(time.Minute):
+		t.Fatal("the worker kept running beside a live Spark operator")
+	}
+	b, _ := os.ReadFile(w.logs)
+	if !strings.Contains(string(b), "a kubeflow Spark operator is running here: lease default/spark-operator-controller-lock") || w.cmd.ProcessState.ExitCode() == 0 {
+		t.Fatalf("exit %d, log:\n%s", w.cmd.ProcessState.ExitCode(), b)
+	}
+}
