@@ -114,9 +114,7 @@ func SpecHash(spec *job.SparkApplicationSpec) string {
 func JobSpec(app *v1beta2.SparkApplication) job.JobSpec {
 	s := app.Spec.DeepCopy()
 	s.Driver.PodName, s.Suspend = "", nil
-	if _, ok := s.SparkConf["spark.kubernetes.driver.pod.name"]; ok {
-		delete(s.SparkConf, "spark.kubernetes.driver.pod.name")
-	}
+	delete(s.SparkConf, "spark.kubernetes.driver.pod.name")
 	return job.JobSpec{Name: app.Name, Namespace: app.Namespace, Labels: app.Labels, SparkApplicationSpec: *s}
 }
 

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -100,12 +99,14 @@ func Start(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	if _, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: v1beta2.GroupVersion.Group, Kind: "SparkApplication"}, v1beta2.GroupVersion.Version); err != nil {
-		if meta.IsNoMatchError(err) {
-			return errors.New("controller: the API server has no sparkoperator.k8s.io/v1beta2 SparkApplication: install a CRD first " +
-				"(Kindling's: kubectl apply --server-side -f deploy/crds; the operator's works too)")
+	for _, kind := range []string{"SparkApplication", "ScheduledSparkApplication"} {
+		if _, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: v1beta2.GroupVersion.Group, Kind: kind}, v1beta2.GroupVersion.Version); err != nil {
+			if meta.IsNoMatchError(err) {
+				return fmt.Errorf("controller: the API server has no sparkoperator.k8s.io/v1beta2 %s: install the CRDs first "+
+					"(Kindling's: kubectl apply --server-side -k deploy/crds; the operator's work too)", kind)
+			}
+			return fmt.Errorf("controller: %w", err)
 		}
-		return fmt.Errorf("controller: %w", err)
 	}
 	r := &AppReconciler{
 		Client:    mgr.GetClient(),
@@ -130,6 +131,15 @@ func Start(ctx context.Context, o Options) error {
 		WatchesRawSource(source.Channel(r.events, &handler.EnqueueRequestForObject{})).
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
+	if err != nil {
+		return fmt.Errorf("controller: %w", err)
+	}
+	err = builder.ControllerManagedBy(mgr).
+		Named("scheduledsparkapplication").
+		For(&v1beta2.ScheduledSparkApplication{}).
+		Owns(&v1beta2.SparkApplication{}).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 2}).
+		Complete(&ScheduleReconciler{Client: mgr.GetClient(), Temporal: o.Temporal, TaskQueue: o.TaskQueue})
 	if err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}

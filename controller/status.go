@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -50,6 +51,11 @@ type Observed struct {
 // sensor fails on UNKNOWN).
 func NextStatus(prev v1beta2.SparkApplicationStatus, obs Observed, now time.Time) v1beta2.SparkApplicationStatus {
 	st := *prev.DeepCopy()
+	prevExecs := prev.ExecutorState
+	if d := obs.Driver; d != nil && prev.SubmissionID != "" && d.Labels[render.LabelOperatorSubmissionID] != prev.SubmissionID {
+		// A new attempt's driver: the last attempt's executors and ending are not its.
+		prevExecs, st.TerminationTime = nil, metav1.Time{}
+	}
 	if d := obs.Driver; d != nil {
 		st.DriverInfo.PodName = d.Name
 		if id := d.Labels[render.LabelOperatorSubmissionID]; id != "" {
@@ -64,15 +70,16 @@ func NextStatus(prev v1beta2.SparkApplicationStatus, obs Observed, now time.Time
 			st.ExecutionAttempts = max(st.ExecutionAttempts, int32(n))
 		}
 	}
-	if r := obs.Run.Result; r != nil && !obs.Run.Open {
+	if r := obs.Run.Result; r != nil && !obs.Run.Open && len(r.Attempts) > 0 {
 		var submitted int32
 		for _, a := range r.Attempts {
 			if a.Outcome != activities.ErrSubmission {
 				submitted++
 			}
 		}
-		st.SubmissionAttempts = max(st.SubmissionAttempts, int32(len(r.Attempts)))
-		st.ExecutionAttempts = max(st.ExecutionAttempts, submitted)
+		// The result is the whole record: an attempt whose create failed was never executed,
+		// which the driver's attempt number cannot tell.
+		st.SubmissionAttempts, st.ExecutionAttempts = int32(len(r.Attempts)), submitted
 		if st.SparkApplicationID == "" {
 			st.SparkApplicationID = r.AppID
 		}
@@ -94,9 +101,15 @@ func NextStatus(prev v1beta2.SparkApplicationStatus, obs Observed, now time.Time
 				setOnce(&st.TerminationTime, now)
 			}
 		} else if l := obs.Live; l != nil && retrying(l) {
-			// Between attempts: the last one's objects go, then the next is submitted.
+			// Between attempts: the last one's objects go, then the next is submitted. The
+			// operator's resetSparkApplicationStatus: the last attempt's ids, ending and
+			// executors are not the next one's.
 			st.AppState = v1beta2.ApplicationState{State: v1beta2.ApplicationStatePendingRerun}
-			st.TerminationTime = metav1.Time{}
+			if strings.HasPrefix(l.LastReason, "submission failed") {
+				st.AppState = v1beta2.ApplicationState{State: v1beta2.ApplicationStateFailedSubmission, ErrorMessage: l.LastReason}
+			}
+			st.TerminationTime, st.SparkApplicationID, prevExecs = metav1.Time{}, "", nil
+			st.DriverInfo = v1beta2.DriverInfo{PodName: st.DriverInfo.PodName}
 		}
 	case obs.Run.Found:
 		setOnce(&st.TerminationTime, obs.Run.CloseTime)
@@ -118,7 +131,7 @@ func NextStatus(prev v1beta2.SparkApplicationStatus, obs Observed, now time.Time
 			st.AppState = v1beta2.ApplicationState{State: v1beta2.ApplicationStateFailed, ErrorMessage: runError(obs, "the Spark application failed")}
 		}
 	}
-	st.ExecutorState = executorStates(prev.ExecutorState, obs.Executors, st.AppState.State)
+	st.ExecutorState = executorStates(prevExecs, obs.Executors, st.AppState.State)
 	return st
 }
 
@@ -168,7 +181,9 @@ func runError(obs Observed, fallback string) string {
 
 // executorStates follows the operator: each executor pod's phase by name; a pod that is gone
 // keeps its last terminal state, else becomes COMPLETED when the application completed,
-// FAILED when it failed, and UNKNOWN while it runs.
+// FAILED when it failed, and UNKNOWN while it runs. Unlike the operator, executors that go
+// while the driver is SUCCEEDING (Spark stopping them at the end) count as COMPLETED, not
+// FAILED: a succeeded application listing FAILED executors is kubeflow/spark-operator#2277.
 func executorStates(prev map[string]v1beta2.ExecutorState, pods []corev1.Pod, app v1beta2.ApplicationStateType) map[string]v1beta2.ExecutorState {
 	out := map[string]v1beta2.ExecutorState{}
 	for _, p := range pods {

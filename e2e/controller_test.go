@@ -33,6 +33,7 @@ import (
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/job/jobtest"
 	"github.com/kindling-dev/kindling/k8s/render"
+	"github.com/kindling-dev/kindling/workflows"
 )
 
 var sparkApps = schema.GroupVersionResource{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications"}
@@ -307,6 +308,8 @@ func TestControllerMode(t *testing.T) {
 		t.Run("delete mid-run", func(t *testing.T) { t.Parallel(); e.deleteMidRun(t) })
 		t.Run("edit mid-run", func(t *testing.T) { t.Parallel(); e.editMidRun(t) })
 		t.Run("suspend and resume", func(t *testing.T) { t.Parallel(); e.suspend(t) })
+		t.Run("scheduled", func(t *testing.T) { t.Parallel(); e.scheduled(t) })
+		t.Run("scheduled example", func(t *testing.T) { t.Parallel(); e.scheduledExample(t) })
 	})
 	if t.Failed() {
 		return
@@ -369,6 +372,9 @@ func (e *ctlEnv) examples(t *testing.T) {
 			}
 			app := e.waitState(t, name, v1beta2.ApplicationStateCompleted, 4*time.Minute)
 			t.Logf("%s: %s", name, seen)
+			if base == "spark-pi.yaml" {
+				saveHistoryAs(t, app.Annotations[controller.AnnotationWorkflowID], "ControllerCompleted")
+			}
 			if seen.saw("UNKNOWN") {
 				t.Errorf("the state passed through UNKNOWN: %s", seen)
 			}
@@ -425,6 +431,7 @@ func (e *ctlEnv) failed(t *testing.T) {
 	if app.Status.TerminationTime.IsZero() {
 		t.Error("no terminationTime")
 	}
+	saveHistoryAs(t, app.Annotations[controller.AnnotationWorkflowID], "ControllerFailed")
 }
 
 func (e *ctlEnv) deleteMidRun(t *testing.T) {
@@ -447,6 +454,7 @@ func (e *ctlEnv) editMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	firstRun, _ := e.get(t, "edited")
 	// The edit: a shorter run. The operator invalidates the running app and submits anew.
 	e.apply(t, shortApp("edited", "2s", 0), nil)
 	app := e.waitState(t, "edited", v1beta2.ApplicationStateCompleted, 3*time.Minute)
@@ -464,6 +472,7 @@ func (e *ctlEnv) editMidRun(t *testing.T) {
 	if now.UID == first.UID {
 		t.Error("the driver is the first run's: the edit did not rerun it")
 	}
+	saveHistoryAs(t, firstRun.Annotations[controller.AnnotationWorkflowID], "ControllerInvalidated")
 }
 
 func (e *ctlEnv) suspend(t *testing.T) {
@@ -519,5 +528,126 @@ func TestControllerRefusesALiveOperator(t *testing.T) {
 	b, _ := os.ReadFile(w.logs)
 	if !strings.Contains(string(b), "a kubeflow Spark operator is running here: lease default/spark-operator-controller-lock") || w.cmd.ProcessState.ExitCode() == 0 {
 		t.Fatalf("exit %d, log:\n%s", w.cmd.ProcessState.ExitCode(), b)
+	}
+}
+
+var scheduledApps = schema.GroupVersionResource{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "scheduledsparkapplications"}
+
+func (e *ctlEnv) getScheduled(t *testing.T, name string) (*v1beta2.ScheduledSparkApplication, bool) {
+	t.Helper()
+	u, err := stack.kube.Dynamic.Resource(scheduledApps).Namespace(e.ns).Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &v1beta2.ScheduledSparkApplication{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, s); err != nil {
+		t.Fatal(err)
+	}
+	return s, true
+}
+
+// A ScheduledSparkApplication runs on its own: each fire time makes a SparkApplication owned by
+// it, which runs; its status shows the last run and the next; old runs beyond the history
+// limit go; deleting it removes its Temporal schedule and its runs.
+func (e *ctlEnv) scheduled(t *testing.T) {
+	app := shortApp("nightly", "1s", 0)
+	var tmpl map[string]any
+	if err := yaml.Unmarshal(app, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "ScheduledSparkApplication",
+		"metadata": map[string]any{"name": "nightly", "namespace": e.ns},
+		"spec": map[string]any{"schedule": "@every 10s", "concurrencyPolicy": "Forbid",
+			"successfulRunHistoryLimit": int64(1), "template": tmpl["spec"]},
+	}}
+	if _, err := stack.kube.Dynamic.Resource(scheduledApps).Namespace(e.ns).Apply(context.Background(), "nightly", u,
+		metav1.ApplyOptions{FieldManager: "kubectl", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	waitFor(t, 90*time.Second, "a run to complete", func() bool {
+		s, _ := e.getScheduled(t, "nightly")
+		if s == nil || len(s.Status.PastSuccessfulRunNames) == 0 {
+			return false
+		}
+		first = s.Status.PastSuccessfulRunNames[0]
+		return true
+	})
+	s, _ := e.getScheduled(t, "nightly")
+	if s.Status.ScheduleState != v1beta2.ScheduleStateScheduled || s.Status.NextRun.IsZero() || s.Status.LastRun.IsZero() ||
+		!strings.HasPrefix(s.Status.LastRunName, "nightly-") {
+		b, _ := json.Marshal(s.Status)
+		t.Errorf("status %s", b)
+	}
+	run, ok := e.get(t, first)
+	if !ok || run.Status.AppState.State != v1beta2.ApplicationStateCompleted || !metav1.IsControlledBy(run, s) {
+		t.Fatalf("run %s: %v", first, run)
+	}
+	if os.Getenv("KINDLING_SAVE_HISTORIES") == "1" {
+		resp, err := stack.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowType = '%s' AND KindlingNamespace = '%s' AND ExecutionStatus = 'Completed'", workflows.ScheduledAppRunWorkflowName, e.ns)})
+		if err == nil && len(resp.GetExecutions()) > 0 {
+			saveHistoryAs(t, resp.GetExecutions()[0].GetExecution().GetWorkflowId(), "ControllerScheduledRun")
+		}
+	}
+	// A later run completes; successfulRunHistoryLimit 1 removes the first.
+	waitFor(t, 90*time.Second, "a second run to complete and the first to go", func() bool {
+		s, _ := e.getScheduled(t, "nightly")
+		_, firstLeft := e.get(t, first)
+		return len(s.Status.PastSuccessfulRunNames) == 1 && s.Status.PastSuccessfulRunNames[0] != first && !firstLeft
+	})
+	if err := stack.kube.Dynamic.Resource(scheduledApps).Namespace(e.ns).Delete(context.Background(), "nightly", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the schedule object to go", func() bool { _, ok := e.getScheduled(t, "nightly"); return !ok })
+	_, err := stack.temporal.ScheduleClient().GetHandle(context.Background(), controller.ScheduleID(s)).Describe(context.Background())
+	if err == nil {
+		t.Error("the Temporal schedule outlived its ScheduledSparkApplication")
+	}
+	waitFor(t, time.Minute, "its runs to go with it", func() bool {
+		l, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).List(context.Background(),
+			metav1.ListOptions{LabelSelector: "sparkoperator.k8s.io/scheduled-app-name=nightly"})
+		return err == nil && len(l.Items) == 0
+	})
+}
+
+// The operator's scheduled example applies unchanged and is Scheduled with its next run.
+func (e *ctlEnv) scheduledExample(t *testing.T) {
+	for _, f := range jobtest.ExampleFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind, _ := job.KindOf(data); kind != "ScheduledSparkApplication" {
+			continue
+		}
+		var u unstructured.Unstructured
+		if err := yaml.Unmarshal(data, &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(e.ns)
+		if _, err := stack.kube.Dynamic.Resource(scheduledApps).Namespace(e.ns).Apply(context.Background(), u.GetName(), &u,
+			metav1.ApplyOptions{FieldManager: "kubectl", Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Minute, u.GetName()+" to be Scheduled", func() bool {
+			s, _ := e.getScheduled(t, u.GetName())
+			return s != nil && s.Status.ScheduleState == v1beta2.ScheduleStateScheduled && !s.Status.NextRun.IsZero()
+		})
+		s, _ := e.getScheduled(t, u.GetName())
+		t.Logf("%s: Scheduled, next run %s", u.GetName(), s.Status.NextRun)
+		// Suspend pauses it: no next run.
+		if _, err := stack.kube.Dynamic.Resource(scheduledApps).Namespace(e.ns).Patch(context.Background(), u.GetName(),
+			types.MergePatchType, []byte(`{"spec":{"suspend":true}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Minute, "suspend to clear nextRun", func() bool {
+			s, _ := e.getScheduled(t, u.GetName())
+			return s.Status.NextRun.IsZero()
+		})
 	}
 }

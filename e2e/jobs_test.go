@@ -176,6 +176,12 @@ func assertNothingLeft(t *testing.T, workflowID string, res workflows.JobResult)
 
 // saveHistory writes the run's history for workflows' replay test when asked to.
 func saveHistory(t *testing.T, id string) {
+	saveHistoryAs(t, id, strings.TrimPrefix(t.Name(), "Test"))
+}
+
+// saveHistoryAs saves workflow id's history as testdata/histories/e2e-<set><name>.json, when
+// KINDLING_SAVE_HISTORIES=1.
+func saveHistoryAs(t *testing.T, id, name string) {
 	if os.Getenv("KINDLING_SAVE_HISTORIES") != "1" {
 		return
 	}
@@ -185,8 +191,8 @@ func saveHistory(t *testing.T, id string) {
 		return
 	}
 	// Append-only: a history that exists stays as recorded, so older runs keep replaying.
-	name := filepath.Join("..", "workflows", "testdata", "histories", "e2e-"+os.Getenv("KINDLING_SAVE_HISTORIES_SET")+strings.TrimPrefix(t.Name(), "Test")+".json")
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	path := filepath.Join("..", "workflows", "testdata", "histories", "e2e-"+os.Getenv("KINDLING_SAVE_HISTORIES_SET")+name+".json")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		t.Logf("save history (set KINDLING_SAVE_HISTORIES_SET to a new prefix): %v", err)
 		return

@@ -301,4 +301,5 @@ func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(CleanupAfter, workflow.RegisterOptions{Name: CleanupAfterWorkflowName})
 	r.RegisterWorkflowWithOptions(Sweep, workflow.RegisterOptions{Name: SweepWorkflowName})
 	r.RegisterWorkflowWithOptions(Pipeline, workflow.RegisterOptions{Name: PipelineWorkflowName})
+	r.RegisterWorkflowWithOptions(ScheduledAppRun, workflow.RegisterOptions{Name: ScheduledAppRunWorkflowName})
 }

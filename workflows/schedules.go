@@ -87,6 +87,45 @@ func PlanSchedule(s *job.Scheduled, unknown field.ErrorList, taskQueue string) (
 	})
 }
 
+// PlanAppSchedule is a ScheduledSparkApplication in controller mode: the Temporal schedule id
+// whose runs create a SparkApplication owned by the object (uid) at each fire time
+// (ScheduledAppRun), as the operator does.
+func PlanAppSchedule(s *job.Scheduled, labels map[string]string, uid, id, taskQueue string) (*ScheduledJob, error) {
+	spec := s.Job.DeepCopy()
+	spec.Name, spec.Namespace = s.Name, s.Namespace
+	checked := spec.DeepCopy()
+	checked.Driver.PodName = "" // each run's object names its own driver
+	job.Default(checked)
+	var errs field.ErrorList
+	for _, e := range render.Problems(checked) {
+		if strings.HasPrefix(e.Field, "spec.") {
+			e.Field = "spec.template." + strings.TrimPrefix(e.Field, "spec.")
+		}
+		errs = append(errs, e)
+	}
+	in := ScheduledAppRunInput{Namespace: s.Namespace, Name: s.Name, UID: uid, Labels: labels, Template: s.Job.SparkApplicationSpec}
+	sj, err := planSchedule(s.Name, s.Namespace, s.Spec, s.Annotations, errs, nil, taskQueue, "ScheduledSparkApplication", func(ref *ScheduleRef) *client.ScheduleWorkflowAction {
+		return &client.ScheduleWorkflowAction{
+			Workflow: ScheduledAppRunWorkflowName,
+			Args:     []any{in},
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				SearchAttrJobName.ValueSet(s.Name),
+				SearchAttrNamespace.ValueSet(s.Namespace),
+			),
+			StaticSummary: fmt.Sprintf("ScheduledSparkApplication %s/%s: creates this run's SparkApplication, which the controller runs", s.Namespace, s.Name),
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	sj.ID, sj.Options.ID, sj.Options.Action.(*client.ScheduleWorkflowAction).ID = id, id, id
+	sj.Options.Note = fmt.Sprintf("ScheduledSparkApplication %s/%s (controller mode)", s.Namespace, s.Name)
+	if sj.Options.Paused {
+		sj.Options.Note = "suspended: spec.suspend is true"
+	}
+	return sj, nil
+}
+
 // PlanPipelineSchedule checks a SparkPipeline with a spec.schedule and gives the Temporal
 // schedule it becomes: each run is a pipeline whose tasks share the run's logical date.
 func PlanPipelineSchedule(p *pipeline.Spec, taskQueue string) (*ScheduledJob, error) {
