@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +68,35 @@ func newCtlEnv(t *testing.T, replicas int) *ctlEnv {
 		e.workers = append(e.workers, newOwnWorker(t, e.queue, "KINDLING_CONTROLLER=true", "KUBECONFIG="+kubeconfig,
 			"KINDLING_WATCH_NAMESPACE="+e.ns, "POD_NAMESPACE="+e.ns, "KINDLING_LEADER_ELECTION_ID=kindling-controller"))
 	}
+	// Before the workers stop (cleanups run last first): every object goes while its controller
+	// runs, so no run is left open on a queue no one polls and no finalizer holds the namespace.
+	t.Cleanup(func() { e.deleteAll(t) })
 	return e
+}
+
+func (e *ctlEnv) deleteAll(t *testing.T) {
+	ctx := context.Background()
+	for _, r := range []schema.GroupVersionResource{scheduledApps, sparkApps} {
+		if err := stack.kube.Dynamic.Resource(r).Namespace(e.ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+			t.Errorf("delete %s: %v", r.Resource, err)
+		}
+	}
+	left := func() int {
+		n := 0
+		for _, r := range []schema.GroupVersionResource{scheduledApps, sparkApps} {
+			if l, err := stack.kube.Dynamic.Resource(r).Namespace(e.ns).List(ctx, metav1.ListOptions{}); err == nil {
+				n += len(l.Items)
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for left() > 0 && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+	}
+	if n := left(); n > 0 {
+		t.Errorf("%d objects still there 2m after their delete: the controller did not let them go", n)
+	}
 }
 
 // asControllerKubeconfig applies deploy/controller/rbac.yaml and writes a kubeconfig that acts
@@ -587,13 +616,18 @@ func (e *ctlEnv) scheduled(t *testing.T) {
 	if !ok || run.Status.AppState.State != v1beta2.ApplicationStateCompleted || !metav1.IsControlledBy(run, s) {
 		t.Fatalf("run %s: %v", first, run)
 	}
-	if os.Getenv("KINDLING_SAVE_HISTORIES") == "1" {
+	// The run's workflow ends once it sees its SparkApplication COMPLETED.
+	var done []string
+	waitFor(t, time.Minute, "the scheduled run's workflow to complete", func() bool {
 		resp, err := stack.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
 			Query: fmt.Sprintf("WorkflowType = '%s' AND KindlingNamespace = '%s' AND ExecutionStatus = 'Completed'", workflows.ScheduledAppRunWorkflowName, e.ns)})
-		if err == nil && len(resp.GetExecutions()) > 0 {
-			saveHistoryAs(t, resp.GetExecutions()[0].GetExecution().GetWorkflowId(), "ControllerScheduledRun")
+		done = nil
+		for _, x := range resp.GetExecutions() {
+			done = append(done, x.GetExecution().GetWorkflowId())
 		}
-	}
+		return err == nil && len(done) > 0
+	})
+	saveHistoryAs(t, done[0], "ControllerScheduledRun")
 	// A later run completes; successfulRunHistoryLimit 1 removes the first.
 	waitFor(t, 90*time.Second, "a second run to complete and the first to go", func() bool {
 		s, _ := e.getScheduled(t, "nightly")
@@ -650,4 +684,85 @@ func (e *ctlEnv) scheduledExample(t *testing.T) {
 			return s.Status.NextRun.IsZero()
 		})
 	}
+}
+
+// A deleted object keeps its finalizer while no controller runs, and its pods with it; a
+// controller that comes back cancels the run, removes the pods and lets the object go.
+func TestControllerFinalizerWaitsForTheController(t *testing.T) {
+	t.Parallel()
+	e := newCtlEnv(t, 1)
+	e.apply(t, shortApp("orphan", "5m", 0), nil)
+	e.waitState(t, "orphan", v1beta2.ApplicationStateRunning, 2*time.Minute)
+	w := e.workers[0]
+	w.stop()
+	if err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Delete(context.Background(), "orphan", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	app, ok := e.get(t, "orphan")
+	if !ok || app.DeletionTimestamp.IsZero() || len(e.pods(t, render.LabelOperatorAppName+"=orphan")) == 0 {
+		t.Fatalf("with no controller the deleted object must wait, with its pods: found %v", ok)
+	}
+	w.start()
+	waitFor(t, 2*time.Minute, "the object to go once the controller is back", func() bool { _, ok := e.get(t, "orphan"); return !ok })
+	if n := len(e.pods(t, render.LabelOperatorAppName+"=orphan")); n != 0 {
+		t.Errorf("%d pods left", n)
+	}
+}
+
+// Every operator example goes through the API server with Kindling's CRD and loses no field of
+// its spec (a structural schema prunes unknown fields silently).
+func TestCRDKeepsEveryFieldOfTheExamples(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	if err := controller.InstallCRDs(ctx, stack.kube.Config, "../deploy/crds"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range jobtest.ExampleFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(data), "\n---") {
+			var in unstructured.Unstructured
+			if err := yaml.Unmarshal([]byte(doc), &in.Object); err != nil || len(in.Object) == 0 {
+				continue
+			}
+			r := map[string]schema.GroupVersionResource{"SparkApplication": sparkApps, "ScheduledSparkApplication": scheduledApps}[in.GetKind()]
+			if r.Resource == "" {
+				continue
+			}
+			n++
+			in.SetName("roundtrip-" + strings.TrimSuffix(filepath.Base(f), ".yaml"))
+			out, err := stack.kube.Dynamic.Resource(r).Namespace(ns).Apply(ctx, in.GetName(), &in,
+				metav1.ApplyOptions{FieldManager: "kubectl", Force: true, DryRun: []string{metav1.DryRunAll}})
+			if err != nil {
+				t.Errorf("%s: %v", filepath.Base(f), err)
+				continue
+			}
+			if want, got := normalized(t, in.Object["spec"]), normalized(t, out.Object["spec"]); !reflect.DeepEqual(want, got) {
+				w, _ := json.Marshal(want)
+				g, _ := json.Marshal(got)
+				t.Errorf("%s: the API server kept\n%s\nof\n%s", filepath.Base(f), g, w)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no SparkApplication among the examples")
+	}
+	t.Logf("%d objects round-tripped with every field", n)
+}
+
+// normalized is v through JSON, so numbers compare alike whichever decoder read them.
+func normalized(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -91,10 +92,11 @@ func (o *temporalOptions) withClient(fn func(cmd *cobra.Command, args []string, 
 	}
 }
 
-// runURL is the run's page in the Temporal UI.
+// runURL is the run's page in the Temporal UI. The ID is escaped as the UI escapes it: a
+// controller-mode run's ID (sparkapp/NAMESPACE/NAME/UID/gN) holds slashes.
 func (o *temporalOptions) runURL(workflowID, runID string) string {
 	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history",
-		strings.TrimRight(o.uiURL, "/"), o.namespace, workflowID, runID)
+		strings.TrimRight(o.uiURL, "/"), url.PathEscape(o.namespace), url.PathEscape(workflowID), runID)
 }
 
 func envOr(key, def string) string {

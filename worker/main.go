@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -208,9 +209,15 @@ func run(cfg config, log *slog.Logger) error {
 	select {
 	case <-ctx.Done():
 	case err := <-ctlErr:
-		if err != nil {
+		if ctx.Err() == nil {
+			// The controller never ends on its own: a worker without it must not look healthy.
+			if err == nil {
+				err = errors.New("the controller stopped")
+			}
+			log.Error("controller mode failed: stopping the worker", "error", err)
+			ready.set("stopping: the controller failed")
 			w.Stop()
-			return err
+			return fmt.Errorf("controller: %w", err)
 		}
 	}
 	ready.set("stopping")
