@@ -76,6 +76,18 @@ func newCtlEnv(t *testing.T, replicas int) *ctlEnv {
 
 func (e *ctlEnv) deleteAll(t *testing.T) {
 	ctx := context.Background()
+	// A test that stopped its controller and failed: one must run for the objects to go.
+	running := false
+	for _, w := range e.workers {
+		select {
+		case <-w.exit:
+		default:
+			running = true
+		}
+	}
+	if !running && len(e.workers) > 0 {
+		e.workers[0].start()
+	}
 	for _, r := range []schema.GroupVersionResource{scheduledApps, sparkApps} {
 		if err := stack.kube.Dynamic.Resource(r).Namespace(e.ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
 			t.Errorf("delete %s: %v", r.Resource, err)
@@ -334,9 +346,11 @@ func TestControllerMode(t *testing.T) {
 	t.Run("group", func(t *testing.T) {
 		t.Run("operator examples", func(t *testing.T) { e.examples(t) })
 		t.Run("failed", func(t *testing.T) { t.Parallel(); e.failed(t) })
+		t.Run("invalid", func(t *testing.T) { t.Parallel(); e.invalid(t) })
 		t.Run("delete mid-run", func(t *testing.T) { t.Parallel(); e.deleteMidRun(t) })
 		t.Run("edit mid-run", func(t *testing.T) { t.Parallel(); e.editMidRun(t) })
 		t.Run("suspend and resume", func(t *testing.T) { t.Parallel(); e.suspend(t) })
+		t.Run("created suspended", func(t *testing.T) { t.Parallel(); e.createdSuspended(t) })
 		t.Run("scheduled", func(t *testing.T) { t.Parallel(); e.scheduled(t) })
 		t.Run("scheduled example", func(t *testing.T) { t.Parallel(); e.scheduledExample(t) })
 	})
@@ -463,6 +477,23 @@ func (e *ctlEnv) failed(t *testing.T) {
 	saveHistoryAs(t, app.Annotations[controller.AnnotationWorkflowID], "ControllerFailed")
 }
 
+// An invalid spec fails before any pod exists, and errorMessage names the field and the rule.
+func (e *ctlEnv) invalid(t *testing.T) {
+	e.apply(t, shortApp("invalid", "1s", 0), func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(u.Object, "-3", "spec", "sparkConf", "spark.executor.instances")
+		_ = unstructured.SetNestedField(u.Object, "Kotlin", "spec", "type")
+	})
+	app := e.waitState(t, "invalid", v1beta2.ApplicationStateFailed, time.Minute)
+	msg := app.Status.AppState.ErrorMessage
+	if !strings.Contains(msg, "spec.type") {
+		t.Errorf("errorMessage %q does not name spec.type", msg)
+	}
+	if n := len(e.pods(t, render.LabelOperatorAppName+"=invalid")); n != 0 {
+		t.Errorf("%d pods for an invalid spec", n)
+	}
+	t.Logf("invalid: %s", msg)
+}
+
 func (e *ctlEnv) deleteMidRun(t *testing.T) {
 	e.apply(t, shortApp("deleted", "5m", 0), nil)
 	e.waitState(t, "deleted", v1beta2.ApplicationStateRunning, 2*time.Minute)
@@ -530,6 +561,22 @@ func (e *ctlEnv) suspend(t *testing.T) {
 	if !ptr.Equal(app.Spec.Suspend, ptr.To(false)) {
 		t.Errorf("spec.suspend %v", app.Spec.Suspend)
 	}
+}
+
+// An object created suspended (as Kueue creates them) starts nothing until suspend is cleared.
+func (e *ctlEnv) createdSuspended(t *testing.T) {
+	e.apply(t, shortApp("queued", "1s", 0), func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(u.Object, true, "spec", "suspend")
+	})
+	e.waitState(t, "queued", v1beta2.ApplicationStateSuspended, time.Minute)
+	if n := len(e.pods(t, render.LabelOperatorAppName+"=queued")); n != 0 {
+		t.Errorf("%d pods for a suspended object", n)
+	}
+	if _, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Patch(context.Background(), "queued",
+		types.MergePatchType, []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(t, "queued", v1beta2.ApplicationStateCompleted, 2*time.Minute)
 }
 
 // A controller refuses to start beside a live kubeflow Spark operator.
@@ -702,10 +749,26 @@ func TestControllerFinalizerWaitsForTheController(t *testing.T) {
 	if !ok || app.DeletionTimestamp.IsZero() || len(e.pods(t, render.LabelOperatorAppName+"=orphan")) == 0 {
 		t.Fatalf("with no controller the deleted object must wait, with its pods: found %v", ok)
 	}
+	// Meanwhile, an object the operator ran before Kindling took over (a migration).
+	migrated := e.apply(t, shortApp("migrated", "1s", 0), nil)
+	migrated.Object["status"] = map[string]any{"applicationState": map[string]any{"state": "COMPLETED"}, "executionAttempts": int64(1),
+		"driverInfo": map[string]any{"podName": "migrated-driver"}}
+	if _, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).UpdateStatus(context.Background(), migrated, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	w.start()
 	waitFor(t, 2*time.Minute, "the object to go once the controller is back", func() bool { _, ok := e.get(t, "orphan"); return !ok })
 	if n := len(e.pods(t, render.LabelOperatorAppName+"=orphan")); n != 0 {
 		t.Errorf("%d pods left", n)
+	}
+	// The migrated object is adopted as it stands, not run again.
+	waitFor(t, time.Minute, "the migrated object to be adopted", func() bool {
+		app, _ = e.get(t, "migrated")
+		return app.Annotations[controller.AnnotationSpecHash] != ""
+	})
+	if app.Annotations[controller.AnnotationWorkflowID] != "" || app.Status.AppState.State != v1beta2.ApplicationStateCompleted ||
+		len(e.pods(t, render.LabelOperatorAppName+"=migrated")) != 0 {
+		t.Errorf("the operator's finished object was run again: annotations %v, state %s", app.Annotations, app.Status.AppState.State)
 	}
 }
 
