@@ -58,6 +58,10 @@ const (
 	// resumes it. It changes with the workflow ID in one write, so a stale read can at worst
 	// start the same run twice, which the workflow ID makes one.
 	AnnotationSuspended = "controller.kindling.dev/suspended"
+	// AnnotationStopping is "<workflow ID> suspend|edit" while the controller cancels that run
+	// because of a suspend or an edit: if what asked for it is undone before the run closes,
+	// the object runs again instead of ending as a cancelled run.
+	AnnotationStopping = "controller.kindling.dev/stopping"
 )
 
 // Timings.
@@ -71,16 +75,25 @@ const (
 
 // AppReconciler runs SparkApplications.
 type AppReconciler struct {
-	Client    ctrlclient.Client
+	Client ctrlclient.Client
+	// Reader reads the API server itself, not the cache: for the reads a decision to start a
+	// run, or a retry after a conflict, must not take from a stale cache.
+	Reader    ctrlclient.Reader
 	Temporal  client.Client
 	TaskQueue string
 
 	// events wakes the object whose run just closed (watchRun).
 	events   chan event.GenericEvent
 	watching sync.Map // workflow ID → struct{}
-	closed   sync.Map // workflow ID → Run: a closed run never changes
 	base     context.Context
+
+	mu     sync.Mutex
+	closed map[string]Run // workflow ID → Run: a closed run never changes; bounded by maxClosed
 }
+
+// maxClosed bounds the closed runs remembered; past it the memory starts afresh (a closed run
+// is read again from Temporal when next needed).
+const maxClosed = 10000
 
 // WorkflowID is the ID of the run for one generation of a SparkApplication.
 func WorkflowID(app *v1beta2.SparkApplication) string {
@@ -145,40 +158,59 @@ func (r *AppReconciler) Reconcile(ctx context.Context, req reconcile.Request) (r
 	// Decisions read the annotations and the run, never the status: the status is the
 	// controller's output, and a stale read of it must not stop or start a run.
 	suspended := app.Annotations[AnnotationSuspended] == "true"
+	stoppedID, why, _ := strings.Cut(app.Annotations[AnnotationStopping], " ")
+	stopping := curID != "" && stoppedID == curID
 	switch {
 	case ptr.Deref(app.Spec.Suspend, false):
 		if run.Open {
 			return r.stop(ctx, app, run.ID, v1beta2.ApplicationStateSuspending)
 		}
-		if run.Found && run.Status != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {
+		if run.Found && run.Status != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED && !stopping {
 			break // it ended by itself before the suspend: its status stands
 		}
-		if err := r.annotate(ctx, app, curID, ranHash, true); err != nil {
+		if ranHash == "" {
+			ranHash = hash
+		}
+		if err := r.annotate(ctx, app, map[string]string{AnnotationSuspended: "true", AnnotationStopping: "", AnnotationSpecHash: ranHash}); err != nil {
 			return reconcile.Result{}, err
 		}
 		return reconcile.Result{}, r.writeStatus(ctx, app, func(st *v1beta2.SparkApplicationStatus) {
 			st.AppState = v1beta2.ApplicationState{State: v1beta2.ApplicationStateSuspended}
 			st.TerminationTime = metav1.Time{}
 		})
-	case suspended, state == v1beta2.ApplicationStateSuspending && run.Found && !run.Open &&
-		run.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
-		// (Unsuspended before the suspend finished: a start is safe on any read, as the
-		// generation's workflow ID makes a second start the same run.)
+	case suspended:
 		return r.start(ctx, app, v1beta2.ApplicationStateResuming)
 	case curID == "" && ranHash == "" && state != v1beta2.ApplicationStateNew:
 		// Run before by the operator (a migration): adopt it as it stands; an edit reruns it.
 		log.FromContext(ctx).Info("adopting a SparkApplication the operator ran", "state", state)
-		return reconcile.Result{}, r.annotate(ctx, app, "", hash, false)
+		if err := r.annotate(ctx, app, map[string]string{AnnotationSpecHash: hash}); err != nil {
+			return reconcile.Result{}, err
+		}
+		return r.expire(ctx, app)
 	case curID == "" && ranHash == "":
 		return r.start(ctx, app, v1beta2.ApplicationStateNew)
+	case ranHash != hash && curID == WorkflowID(app):
+		// The same generation: no one edited the spec; Kindling hashes it differently now.
+		if err := r.annotate(ctx, app, map[string]string{AnnotationSpecHash: hash}); err != nil {
+			return reconcile.Result{}, err
+		}
 	case ranHash != hash:
 		if run.Open {
 			return r.stop(ctx, app, run.ID, v1beta2.ApplicationStateInvalidating)
 		}
 		return r.start(ctx, app, v1beta2.ApplicationStateInvalidating)
+	case stopping && run.Open:
+		// A suspend or edit, undone while its run is being cancelled: wait for the run to close.
+		r.watchRun(run.ID, app)
+		return reconcile.Result{RequeueAfter: resync}, nil
+	case stopping:
+		if why == "suspend" {
+			return r.start(ctx, app, v1beta2.ApplicationStateResuming)
+		}
+		return r.start(ctx, app, v1beta2.ApplicationStateInvalidating)
 	}
 	if !run.Found {
-		return reconcile.Result{}, nil
+		return r.expire(ctx, app)
 	}
 
 	obs, err := r.observe(ctx, app, run)
@@ -202,6 +234,20 @@ func (r *AppReconciler) Reconcile(ctx context.Context, req reconcile.Request) (r
 // the driver appears: "" for a new object, INVALIDATING after an edit, RESUMING after suspend.
 func (r *AppReconciler) start(ctx context.Context, app *v1beta2.SparkApplication, state v1beta2.ApplicationStateType) (reconcile.Result, error) {
 	id := WorkflowID(app)
+	// The cache may be behind: the object may already follow this run. Then it must not be
+	// reset (its status is the run's).
+	fresh := &v1beta2.SparkApplication{}
+	if err := r.Reader.Get(ctx, ctrlclient.ObjectKeyFromObject(app), fresh); err != nil {
+		return reconcile.Result{}, ctrlclient.IgnoreNotFound(err)
+	}
+	if fresh.Annotations[AnnotationWorkflowID] == id {
+		return reconcile.Result{RequeueAfter: time.Second}, nil
+	}
+	if fresh.Generation != app.Generation {
+		return reconcile.Result{RequeueAfter: time.Second}, nil // edited again: the next reconcile sees it
+	}
+	app = fresh
+	old := app.Annotations[AnnotationWorkflowID]
 	if gone, err := r.clearDriver(ctx, app, id); err != nil || !gone {
 		return reconcile.Result{RequeueAfter: time.Second}, err
 	}
@@ -220,9 +266,11 @@ func (r *AppReconciler) start(ctx context.Context, app *v1beta2.SparkApplication
 	if err != nil && !errors.As(err, &started) {
 		return reconcile.Result{}, fmt.Errorf("start workflow %s: %w", id, err)
 	}
-	if err := r.annotate(ctx, app, id, SpecHash(&app.Spec), false); err != nil {
+	if err := r.annotate(ctx, app, map[string]string{AnnotationWorkflowID: id, AnnotationSpecHash: SpecHash(&app.Spec),
+		AnnotationSuspended: "", AnnotationStopping: ""}); err != nil {
 		return reconcile.Result{}, err
 	}
+	r.forget(old)
 	// A new submission: the operator's resetSparkApplicationStatus.
 	if err := r.writeStatus(ctx, app, func(st *v1beta2.SparkApplicationStatus) {
 		*st = v1beta2.SparkApplicationStatus{
@@ -240,6 +288,13 @@ func (r *AppReconciler) start(ctx context.Context, app *v1beta2.SparkApplication
 // stop cancels the object's open run and says why in its status (SUSPENDING, INVALIDATING);
 // the run removes its pods, and the reconcile after it closes goes on.
 func (r *AppReconciler) stop(ctx context.Context, app *v1beta2.SparkApplication, id string, state v1beta2.ApplicationStateType) (reconcile.Result, error) {
+	why := "edit"
+	if state == v1beta2.ApplicationStateSuspending {
+		why = "suspend"
+	}
+	if err := r.annotate(ctx, app, map[string]string{AnnotationStopping: id + " " + why}); err != nil {
+		return reconcile.Result{}, err
+	}
 	if err := r.writeStatus(ctx, app, func(st *v1beta2.SparkApplicationStatus) {
 		st.AppState = v1beta2.ApplicationState{State: state}
 	}); err != nil {
@@ -267,18 +322,32 @@ func (r *AppReconciler) finalize(ctx context.Context, app *v1beta2.SparkApplicat
 	if !controllerutil.ContainsFinalizer(app, Finalizer) {
 		return reconcile.Result{}, nil
 	}
-	if id := app.Annotations[AnnotationWorkflowID]; id != "" && time.Since(app.DeletionTimestamp.Time) < FinalizeTimeout {
-		run, err := r.observeRun(ctx, id)
-		if err != nil {
-			return reconcile.Result{}, err
-		}
-		if run.Open {
-			if err := r.cancel(ctx, id); err != nil {
+	// The annotated run, and this generation's in case it started but was never recorded.
+	ids := []string{WorkflowID(app)}
+	if id := app.Annotations[AnnotationWorkflowID]; id != "" && id != ids[0] {
+		ids = append(ids, id)
+	}
+	if time.Since(app.DeletionTimestamp.Time) < FinalizeTimeout {
+		open := false
+		for _, id := range ids {
+			run, err := r.observeRun(ctx, id)
+			if err != nil {
 				return reconcile.Result{}, err
 			}
-			r.watchRun(id, app)
+			if run.Open {
+				open = true
+				if err := r.cancel(ctx, id); err != nil {
+					return reconcile.Result{}, err
+				}
+				r.watchRun(id, app)
+			}
+		}
+		if open {
 			return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
 		}
+	}
+	for _, id := range ids {
+		r.forget(id)
 	}
 	orig := app.DeepCopy()
 	controllerutil.RemoveFinalizer(app, Finalizer)
@@ -316,8 +385,11 @@ func (r *AppReconciler) clearDriver(ctx context.Context, app *v1beta2.SparkAppli
 	if err != nil {
 		return false, err
 	}
-	if !ownedBy(pod, app.UID) || pod.Annotations[job.AnnotationWorkflow] == id {
+	if pod.Annotations[job.AnnotationWorkflow] == id {
 		return true, nil
+	}
+	if !ownedBy(pod, app.UID) && !ownedByEarlier(pod, app) {
+		return true, nil // not ours: the run's create reports it
 	}
 	bg := metav1.DeletePropagationBackground
 	err = r.Client.Delete(ctx, pod, &ctrlclient.DeleteOptions{PropagationPolicy: &bg, Preconditions: &metav1.Preconditions{UID: &pod.UID}})
@@ -327,28 +399,28 @@ func (r *AppReconciler) clearDriver(ctx context.Context, app *v1beta2.SparkAppli
 	return false, nil
 }
 
-// annotate records the run the object now follows, the spec it was started from, and
-// whether suspend stopped it, in one write.
-func (r *AppReconciler) annotate(ctx context.Context, app *v1beta2.SparkApplication, id, hash string, suspended bool) error {
-	if hash == "" {
-		hash = SpecHash(&app.Spec)
+// annotate sets the object's annotations in kv in one write ("" removes one): the run it
+// follows, the spec that run was started from, a suspend or a stop under way.
+func (r *AppReconciler) annotate(ctx context.Context, app *v1beta2.SparkApplication, kv map[string]string) error {
+	changed := false
+	for k, v := range kv {
+		if app.Annotations[k] != v {
+			changed = true
+		}
 	}
-	if app.Annotations[AnnotationWorkflowID] == id && app.Annotations[AnnotationSpecHash] == hash &&
-		(app.Annotations[AnnotationSuspended] == "true") == suspended {
+	if !changed {
 		return nil
 	}
 	orig := app.DeepCopy()
 	if app.Annotations == nil {
 		app.Annotations = map[string]string{}
 	}
-	if id != "" {
-		app.Annotations[AnnotationWorkflowID] = id
-	}
-	app.Annotations[AnnotationSpecHash] = hash
-	if suspended {
-		app.Annotations[AnnotationSuspended] = "true"
-	} else {
-		delete(app.Annotations, AnnotationSuspended)
+	for k, v := range kv {
+		if v == "" {
+			delete(app.Annotations, k)
+		} else {
+			app.Annotations[k] = v
+		}
 	}
 	if err := r.Client.Patch(ctx, app, ctrlclient.MergeFrom(orig)); err != nil {
 		return fmt.Errorf("annotate with the run: %w", err)
@@ -365,7 +437,7 @@ func (r *AppReconciler) writeStatus(ctx context.Context, app *v1beta2.SparkAppli
 		cur := app
 		if !first {
 			cur = &v1beta2.SparkApplication{}
-			if err := r.Client.Get(ctx, key, cur); err != nil {
+			if err := r.Reader.Get(ctx, key, cur); err != nil {
 				return err
 			}
 		}
@@ -394,8 +466,11 @@ func (r *AppReconciler) observeRun(ctx context.Context, id string) (Run, error) 
 	if id == "" {
 		return Run{}, nil
 	}
-	if v, ok := r.closed.Load(id); ok {
-		return v.(Run), nil
+	r.mu.Lock()
+	c, ok := r.closed[id]
+	r.mu.Unlock()
+	if ok {
+		return c, nil
 	}
 	d, err := r.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound
@@ -431,8 +506,20 @@ func (r *AppReconciler) observeRun(ctx context.Context, id string) (Run, error) 
 			}
 		}
 	}
-	r.closed.Store(id, run)
+	r.mu.Lock()
+	if r.closed == nil || len(r.closed) >= maxClosed {
+		r.closed = map[string]Run{}
+	}
+	r.closed[id] = run
+	r.mu.Unlock()
 	return run, nil
+}
+
+// forget drops a run the object no longer follows from the memory of closed runs.
+func (r *AppReconciler) forget(id string) {
+	r.mu.Lock()
+	delete(r.closed, id)
+	r.mu.Unlock()
 }
 
 // observe reads the run's driver and executors from the cache, and the run's live status when
@@ -492,6 +579,17 @@ func (r *AppReconciler) watchRun(id string, app *v1beta2.SparkApplication) {
 func ownedBy(pod *corev1.Pod, uid types.UID) bool {
 	for _, o := range pod.OwnerReferences {
 		if o.UID == uid && o.Kind == "SparkApplication" && strings.HasPrefix(o.APIVersion, v1beta2.GroupVersion.Group+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ownedByEarlier: the pod belongs to an earlier object of the same name (deleted and applied
+// again), which garbage collection has not removed yet.
+func ownedByEarlier(pod *corev1.Pod, app *v1beta2.SparkApplication) bool {
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "SparkApplication" && o.Name == app.Name && o.UID != app.UID && strings.HasPrefix(o.APIVersion, v1beta2.GroupVersion.Group+"/") {
 			return true
 		}
 	}

@@ -192,7 +192,7 @@ func TestCheckNoOperator(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CheckNoOperator(context.Background(), fake.NewClientset(tc.objects...), now)
+			err := CheckNoOperator(context.Background(), fake.NewClientset(tc.objects...), "", now)
 			if len(tc.want) == 0 {
 				if err != nil {
 					t.Fatalf("CheckNoOperator: %v, want no error", err)
@@ -216,7 +216,7 @@ func TestCheckNoOperatorListFails(t *testing.T) {
 	kube.PrependReactor("list", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("leases is forbidden")
 	})
-	err := CheckNoOperator(context.Background(), kube, now)
+	err := CheckNoOperator(context.Background(), kube, "", now)
 	if err == nil || !strings.Contains(err.Error(), "look for a running Spark operator") || !strings.Contains(err.Error(), "leases is forbidden") {
 		t.Errorf("CheckNoOperator = %v, want the list error, wrapped", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -61,7 +62,7 @@ func Start(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := CheckNoOperator(ctx, kube, time.Now()); err != nil {
+	if err := CheckNoOperator(ctx, kube, o.Namespace, time.Now()); err != nil {
 		return err
 	}
 	crlog.SetLogger(logr.FromSlogHandler(o.Logger.Handler()))
@@ -110,6 +111,7 @@ func Start(ctx context.Context, o Options) error {
 	}
 	r := &AppReconciler{
 		Client:    mgr.GetClient(),
+		Reader:    mgr.GetAPIReader(),
 		Temporal:  o.Temporal,
 		TaskQueue: o.TaskQueue,
 		events:    make(chan event.GenericEvent, 256),
@@ -139,7 +141,7 @@ func Start(ctx context.Context, o Options) error {
 		For(&v1beta2.ScheduledSparkApplication{}).
 		Owns(&v1beta2.SparkApplication{}).
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 2}).
-		Complete(&ScheduleReconciler{Client: mgr.GetClient(), Temporal: o.Temporal, TaskQueue: o.TaskQueue})
+		Complete(&ScheduleReconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Temporal: o.Temporal, TaskQueue: o.TaskQueue})
 	if err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
@@ -149,8 +151,13 @@ func Start(ctx context.Context, o Options) error {
 
 // CheckNoOperator fails when a kubeflow Spark operator's controller holds its leader lease:
 // it and Kindling's controller would both run every SparkApplication.
-func CheckNoOperator(ctx context.Context, kube kubernetes.Interface, now time.Time) error {
+// A worker allowed to list leases only in namespace (a namespaced install) looks there.
+func CheckNoOperator(ctx context.Context, kube kubernetes.Interface, namespace string, now time.Time) error {
 	leases, err := kube.CoordinationV1().Leases("").List(ctx, metav1.ListOptions{})
+	if apierrors.IsForbidden(err) && namespace != "" {
+		// A namespaced install (a RoleBinding): look where it may.
+		leases, err = kube.CoordinationV1().Leases(namespace).List(ctx, metav1.ListOptions{})
+	}
 	if err != nil {
 		return fmt.Errorf("look for a running Spark operator (its leader lease): %w", err)
 	}

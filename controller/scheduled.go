@@ -33,6 +33,7 @@ import (
 // and writes the operator's ScheduledSparkApplication status.
 type ScheduleReconciler struct {
 	Client    ctrlclient.Client
+	Reader    ctrlclient.Reader // the API server itself, for retries after a conflict
 	Temporal  client.Client
 	TaskQueue string
 }
@@ -82,6 +83,10 @@ func (r *ScheduleReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 			if derr := r.deleteSchedule(ctx, id); derr != nil {
 				return reconcile.Result{}, derr
 			}
+			// Forget the last schedule made, so the spec fixed back to it makes it again.
+			if derr := r.setHash(ctx, s, ""); derr != nil {
+				return reconcile.Result{}, derr
+			}
 			return reconcile.Result{}, r.writeStatus(ctx, s, func(st *v1beta2.ScheduledSparkApplicationStatus) {
 				st.ScheduleState, st.Reason, st.NextRun = v1beta2.ScheduleStateFailedValidation, err.Error(), metav1.Time{}
 			})
@@ -92,19 +97,17 @@ func (r *ScheduleReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		// spec.suspend pauses; clearing it resumes (ApplySchedule leaves a pause alone).
 		if !ptr.Deref(s.Spec.Suspend, false) {
 			h := r.Temporal.ScheduleClient().GetHandle(ctx, id)
-			if d, err := h.Describe(ctx); err == nil && d.Schedule.State != nil && d.Schedule.State.Paused &&
-				strings.HasPrefix(d.Schedule.State.Note, "suspended: spec.suspend") {
+			d, err := h.Describe(ctx)
+			if err != nil {
+				return reconcile.Result{}, fmt.Errorf("describe schedule %s: %w", id, err)
+			}
+			if d.Schedule.State != nil && d.Schedule.State.Paused && strings.HasPrefix(d.Schedule.State.Note, "suspended: spec.suspend") {
 				if err := h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: "spec.suspend cleared"}); err != nil {
 					return reconcile.Result{}, err
 				}
 			}
 		}
-		orig := s.DeepCopy()
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		s.Annotations[AnnotationScheduleHash] = hash
-		if err := r.Client.Patch(ctx, s, ctrlclient.MergeFrom(orig)); err != nil {
+		if err := r.setHash(ctx, s, hash); err != nil {
 			return reconcile.Result{}, err
 		}
 		log.FromContext(ctx).Info("schedule applied", "scheduleId", id, "schedule", s.Spec.Schedule)
@@ -119,12 +122,17 @@ func (r *ScheduleReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		return reconcile.Result{}, err
 	}
 	var next time.Time
-	if d, err := r.Temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx); err == nil {
-		if len(d.Info.NextActionTimes) > 0 && !(d.Schedule.State != nil && d.Schedule.State.Paused) {
-			next = d.Info.NextActionTimes[0]
-		}
-	} else {
+	d, err := r.Temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		// Deleted behind the controller's back (by hand in Temporal): make it again.
+		return reconcile.Result{RequeueAfter: time.Second}, r.setHash(ctx, s, "")
+	case err != nil:
 		return reconcile.Result{}, fmt.Errorf("describe schedule %s: %w", id, err)
+	}
+	if len(d.Info.NextActionTimes) > 0 && !(d.Schedule.State != nil && d.Schedule.State.Paused) {
+		next = d.Info.NextActionTimes[0]
 	}
 	err = r.writeStatus(ctx, s, func(st *v1beta2.ScheduledSparkApplicationStatus) {
 		st.ScheduleState, st.Reason = v1beta2.ScheduleStateScheduled, ""
@@ -222,7 +230,7 @@ func (r *ScheduleReconciler) writeStatus(ctx context.Context, s *v1beta2.Schedul
 		cur := s
 		if !first {
 			cur = &v1beta2.ScheduledSparkApplication{}
-			if err := r.Client.Get(ctx, key, cur); err != nil {
+			if err := r.Reader.Get(ctx, key, cur); err != nil {
 				return err
 			}
 		}
@@ -240,6 +248,23 @@ func (r *ScheduleReconciler) writeStatus(ctx context.Context, s *v1beta2.Schedul
 		s.Status, s.ResourceVersion = next.Status, next.ResourceVersion
 		return nil
 	})
+}
+
+// setHash records what the Temporal schedule was last made from ("": nothing).
+func (r *ScheduleReconciler) setHash(ctx context.Context, s *v1beta2.ScheduledSparkApplication, hash string) error {
+	if s.Annotations[AnnotationScheduleHash] == hash {
+		return nil
+	}
+	orig := s.DeepCopy()
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	if hash == "" {
+		delete(s.Annotations, AnnotationScheduleHash)
+	} else {
+		s.Annotations[AnnotationScheduleHash] = hash
+	}
+	return r.Client.Patch(ctx, s, ctrlclient.MergeFrom(orig))
 }
 
 // scheduleHash hashes what the Temporal schedule is made from: the spec and the annotations

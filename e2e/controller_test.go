@@ -46,7 +46,7 @@ type ctlEnv struct {
 	workers   []*ownWorker
 }
 
-func newCtlEnv(t *testing.T, replicas int) *ctlEnv {
+func newCtlEnv(t *testing.T, replicas int, env ...string) *ctlEnv {
 	t.Helper()
 	ctx := context.Background()
 	if err := controller.InstallCRDs(ctx, stack.kube.Config, "../deploy/crds"); err != nil {
@@ -65,8 +65,8 @@ func newCtlEnv(t *testing.T, replicas int) *ctlEnv {
 	}
 	kubeconfig := asControllerKubeconfig(t)
 	for range replicas {
-		e.workers = append(e.workers, newOwnWorker(t, e.queue, "KINDLING_CONTROLLER=true", "KUBECONFIG="+kubeconfig,
-			"KINDLING_WATCH_NAMESPACE="+e.ns, "POD_NAMESPACE="+e.ns, "KINDLING_LEADER_ELECTION_ID=kindling-controller"))
+		e.workers = append(e.workers, newOwnWorker(t, e.queue, append([]string{"KINDLING_CONTROLLER=true", "KUBECONFIG=" + kubeconfig,
+			"KINDLING_WATCH_NAMESPACE=" + e.ns, "POD_NAMESPACE=" + e.ns, "KINDLING_LEADER_ELECTION_ID=kindling-controller"}, env...)...))
 	}
 	// Before the workers stop (cleanups run last first): every object goes while its controller
 	// runs, so no run is left open on a queue no one polls and no finalizer holds the namespace.
@@ -351,32 +351,46 @@ func TestControllerMode(t *testing.T) {
 		t.Run("edit mid-run", func(t *testing.T) { t.Parallel(); e.editMidRun(t) })
 		t.Run("suspend and resume", func(t *testing.T) { t.Parallel(); e.suspend(t) })
 		t.Run("created suspended", func(t *testing.T) { t.Parallel(); e.createdSuspended(t) })
+		t.Run("suspend undone at once", func(t *testing.T) { t.Parallel(); e.suspendUndone(t) })
 		t.Run("scheduled", func(t *testing.T) { t.Parallel(); e.scheduled(t) })
 		t.Run("scheduled example", func(t *testing.T) { t.Parallel(); e.scheduledExample(t) })
 	})
-	if t.Failed() {
-		return
+}
+
+// Two replicas elect one leader; when it dies mid-run, the other takes over the object and the
+// run (its workflow goes on on the other worker) and the status reaches COMPLETED, one run.
+func TestControllerFailsOver(t *testing.T) {
+	t.Parallel()
+	e := newCtlEnv(t, 2, "KINDLING_LOG_LEVEL=info")
+	leads := func(w *ownWorker) bool {
+		b, _ := os.ReadFile(w.logs)
+		return strings.Contains(string(b), "Successfully acquired lease")
 	}
-	// Two replicas, one leader: never two runs for one object's generation.
-	runs := map[string]int{}
-	it, err := stack.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
-		Query: fmt.Sprintf("KindlingNamespace = '%s'", e.ns), PageSize: 1000,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range it.GetExecutions() {
-		runs[x.GetExecution().GetWorkflowId()]++
-	}
-	if len(runs) == 0 {
-		t.Fatal("no workflow runs listed for the test's namespace")
-	}
-	for id, n := range runs {
-		if n != 1 {
-			t.Errorf("workflow %s has %d runs; one generation must start one", id, n)
+	leader := -1
+	waitFor(t, time.Minute, "a leader", func() bool {
+		for i, w := range e.workers {
+			if leads(w) {
+				leader = i
+				return true
+			}
 		}
+		return false
+	})
+	e.apply(t, shortApp("failover", "20s", 0), nil)
+	e.waitState(t, "failover", v1beta2.ApplicationStateRunning, 2*time.Minute)
+	e.workers[leader].kill()
+	app := e.waitState(t, "failover", v1beta2.ApplicationStateCompleted, 3*time.Minute)
+	if !leads(e.workers[1-leader]) {
+		t.Error("the other replica never took the lease")
 	}
-	t.Logf("%d workflows, one run each, from two controller replicas", len(runs))
+	if app.Status.ExecutionAttempts != 1 {
+		t.Errorf("executionAttempts %d: the driver should have run on, once", app.Status.ExecutionAttempts)
+	}
+	resp, err := stack.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("KindlingNamespace = '%s' AND KindlingJobName = 'failover'", e.ns)})
+	if err != nil || len(resp.GetExecutions()) != 1 {
+		t.Errorf("%d runs for one generation (%v)", len(resp.GetExecutions()), err)
+	}
 }
 
 func (e *ctlEnv) examples(t *testing.T) {
@@ -560,6 +574,25 @@ func (e *ctlEnv) suspend(t *testing.T) {
 	}
 	if !ptr.Equal(app.Spec.Suspend, ptr.To(false)) {
 		t.Errorf("spec.suspend %v", app.Spec.Suspend)
+	}
+}
+
+// A suspend undone before its run was cancelled (Kueue evicting and admitting again) runs the
+// application again; it never ends FAILED as a cancelled run.
+func (e *ctlEnv) suspendUndone(t *testing.T) {
+	e.apply(t, shortApp("readmitted", "10s", 0), nil)
+	e.waitState(t, "readmitted", v1beta2.ApplicationStateRunning, 2*time.Minute)
+	seen := e.watchStates(t, "readmitted")
+	for _, v := range []bool{true, false} {
+		if _, err := stack.kube.Dynamic.Resource(sparkApps).Namespace(e.ns).Patch(context.Background(), "readmitted",
+			types.MergePatchType, []byte(fmt.Sprintf(`{"spec":{"suspend":%v}}`, v)), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitState(t, "readmitted", v1beta2.ApplicationStateCompleted, 2*time.Minute)
+	t.Logf("readmitted: %s", seen)
+	if seen.saw("FAILED") {
+		t.Errorf("passed through FAILED: %s", seen)
 	}
 }
 

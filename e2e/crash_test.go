@@ -47,7 +47,10 @@ func (w *ownWorker) start() {
 		w.t.Fatal(err)
 	}
 	// No sweep schedule: nothing polls this queue once the test ends.
-	args := []string{"--task-queue", w.queue, "--log-level", "warn", "--sweep-every", "0"}
+	args := []string{"--task-queue", w.queue, "--sweep-every", "0"}
+	if !slices.ContainsFunc(w.env, func(e string) bool { return strings.HasPrefix(e, "KINDLING_LOG_LEVEL=") }) {
+		args = append(args, "--log-level", "warn")
+	}
 	if !slices.ContainsFunc(w.env, func(e string) bool { return strings.HasPrefix(e, "KINDLING_HTTP_ADDRESS=") }) {
 		args = append(args, "--http-address", "127.0.0.1:0") // many workers, one machine
 	}

@@ -35,7 +35,10 @@ type ScheduledAppRunResult struct {
 }
 
 var (
+	// A cancel (concurrencyPolicy Replace) waits for the create, so the delete after it
+	// never comes first and leaves an object running beside its replacement.
 	createAppOptions = workflow.ActivityOptions{
+		WaitForCancellation:    true,
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 10 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second,

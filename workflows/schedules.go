@@ -95,6 +95,7 @@ func PlanAppSchedule(s *job.Scheduled, labels map[string]string, uid, id, taskQu
 	spec.Name, spec.Namespace = s.Name, s.Namespace
 	checked := spec.DeepCopy()
 	checked.Driver.PodName = "" // each run's object names its own driver
+	checked.Suspend = nil       // each run's object is made suspended, as the operator makes it
 	job.Default(checked)
 	var errs field.ErrorList
 	for _, e := range render.Problems(checked) {

@@ -338,9 +338,11 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	limited := state != StateCancelled && j.carry.Schedule != nil &&
 		workflow.GetVersion(ctx, versionHistoryLimits, workflow.DefaultVersion, 1) >= 1
 	kept := false
-	if last != nil && last.created && j.app != nil && state != StateCancelled {
+	if last != nil && last.created && j.app != nil && state != StateCancelled && last.driverUID != "" {
 		// The operator keeps a finished driver until its SparkApplication goes (its
-		// timeToLiveSeconds deletes the object): tools read its logs and status from it.
+		// timeToLiveSeconds deletes the object): tools read its logs and status from it. The
+		// rest of the attempt is the driver's, so it goes with it; an attempt whose driver was
+		// never made owns nothing that would, and is cleaned up now.
 		last.created, limited = false, false
 		j.status.LastReason = "objects kept until SparkApplication " + j.app.Name + " is deleted"
 	}
