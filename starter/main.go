@@ -63,6 +63,7 @@ func newRootCmd() *cobra.Command {
 		newCodecServerCmd(opts),
 		newLogsCmd(opts),
 		newRenderCmd(opts),
+		newSessionCmd(opts),
 	)
 	return root
 }

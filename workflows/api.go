@@ -302,4 +302,5 @@ func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(Sweep, workflow.RegisterOptions{Name: SweepWorkflowName})
 	r.RegisterWorkflowWithOptions(Pipeline, workflow.RegisterOptions{Name: PipelineWorkflowName})
 	r.RegisterWorkflowWithOptions(ScheduledAppRun, workflow.RegisterOptions{Name: ScheduledAppRunWorkflowName})
+	r.RegisterWorkflowWithOptions(SparkSession, workflow.RegisterOptions{Name: SessionWorkflowName})
 }

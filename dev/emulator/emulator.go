@@ -107,6 +107,9 @@ func (e *Emulator) Run(ctx context.Context) error {
 		return fmt.Errorf("add pod event handler: %w", err)
 	}
 	e.log.Info("emulator starting", "namespace", e.cfg.Namespace, "ignoreNamespaces", fmt.Sprint(e.cfg.IgnoreNamespaces))
+	if err := e.runNotebooks(ctx); err != nil {
+		return fmt.Errorf("notebooks: %w", err)
+	}
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), e.pods.HasSynced) {
 		factory.Shutdown()

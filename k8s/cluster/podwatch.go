@@ -136,6 +136,16 @@ func (w *PodWatch) AppPods(namespace, appID string) []*corev1.Pod {
 	return pods
 }
 
+// Selected returns the cached Spark pods in namespace that sel matches (a session's
+// executors, by its label).
+func (w *PodWatch) Selected(namespace string, sel labels.Selector) []*corev1.Pod {
+	pods, err := w.lister.Pods(namespace).List(sel)
+	if err != nil {
+		return nil
+	}
+	return pods
+}
+
 // Executors returns the cached executor pods of an application.
 func (w *PodWatch) Executors(namespace, appID string) []*corev1.Pod {
 	sel := labels.SelectorFromSet(labels.Set{job.LabelSparkAppID: appID, job.LabelSparkRole: job.SparkRoleExecutor})

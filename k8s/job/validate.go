@@ -96,7 +96,7 @@ func Check(s *JobSpec) field.ErrorList {
 	switch s.Mode {
 	case ModeCluster:
 	case ModeClient, ModeInClusterClient:
-		add(SpecPath.Child("mode"), "%s mode is not supported yet: Kindling runs the driver in the cluster; use mode: cluster", s.Mode)
+		add(SpecPath.Child("mode"), "%s mode runs the driver outside a job (a notebook): start a session for that pod with `kindling session start --pod NAME` (docs/sessions.md), or use mode: cluster", s.Mode)
 	default:
 		add(SpecPath.Child("mode"), "must be cluster; got %q", s.Mode)
 	}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s/session"
+	"github.com/kindling-dev/kindling/workflows"
+)
+
+func newSessionCmd(opts *temporalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "session",
+		Short: "Spark from a notebook: client-mode sessions for a pod that is the driver",
+		Long: "A session gives a notebook pod (the driver, in client mode) what Spark's submission client would: a headless Service " +
+			"that selects only that pod, and the settings its SparkSession must use. It follows the executors, and on end removes " +
+			"them, the Service and the settings. docs/sessions.md has a Jupyter example.",
+	}
+	cmd.AddCommand(newSessionStartCmd(opts), newSessionStatusCmd(opts), newSessionEndCmd(opts))
+	return cmd
+}
+
+func newSessionStartCmd(opts *temporalOptions) *cobra.Command {
+	var (
+		spec      session.Spec
+		conf      []string
+		taskQueue string
+		output    string
+	)
+	cmd := &cobra.Command{
+		Use:   "start --pod NAME --image IMAGE [-n NAMESPACE]",
+		Short: "Start a session for a notebook pod and print the Spark settings it must use",
+		Args:  cobra.NoArgs,
+		RunE: opts.withClient(func(cmd *cobra.Command, _ []string, c client.Client) error {
+			if ns, name, ok := strings.Cut(spec.Pod, "/"); ok {
+				spec.PodNamespace, spec.Pod = ns, name
+			}
+			for _, kv := range conf {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return exitError{code: 2, err: fmt.Errorf("--conf %q: write key=value", kv)}
+				}
+				if spec.Conf == nil {
+					spec.Conf = map[string]string{}
+				}
+				spec.Conf[k] = v
+			}
+			if err := session.Check(&spec); err != nil {
+				return exitError{code: 2, err: err}
+			}
+			ctx := cmd.Context()
+			id := fmt.Sprintf("session-%s-%s-%s", spec.Namespace, spec.Pod, uuid.NewString()[:8])
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID: id, TaskQueue: taskQueue,
+				StaticSummary: fmt.Sprintf("Spark session for notebook %s/%s", spec.Namespace, spec.Pod),
+			}, workflows.SessionWorkflowName, spec)
+			if err != nil {
+				return fmt.Errorf("start session: %w", err)
+			}
+			st, err := waitSessionReady(ctx, c, opts.dc, run)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(struct {
+					ID    string `json:"id"`
+					RunID string `json:"runId"`
+					workflows.SessionStatus
+				}{id, run.GetRunID(), st})
+			}
+			printSession(cmd.OutOrStdout(), id, st)
+			fmt.Fprintf(cmd.OutOrStdout(), "  %s\n\nEnd it with: kindling session end %s\n", opts.runURL(id, run.GetRunID()), id)
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Pod, "pod", "", "the notebook pod, the driver (NAME, or NAMESPACE/NAME)")
+	f.StringVarP(&spec.Namespace, "kube-namespace", "n", "default", "the Kubernetes namespace of the session: the pod's, where the executors run")
+	f.StringVar(&spec.Image, "image", "", "the executors' image: the notebook's Spark version (spark.kubernetes.container.image)")
+	f.DurationVar(&spec.MaxDuration, "max-duration", 0, fmt.Sprintf("end the session after this long (default %s)", session.DefaultMaxDuration))
+	f.DurationVar(&spec.IdleTimeout, "idle-timeout", 0, fmt.Sprintf("end the session after this long with no executor (default %s; negative: never)", session.DefaultIdleTimeout))
+	f.StringArrayVar(&conf, "conf", nil, "another Spark setting to hand out, key=value (repeatable)")
+	f.StringVar(&taskQueue, "task-queue", workflows.TaskQueue, "the workers' task queue")
+	f.StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+// waitSessionReady follows a starting session until it is READY (the settings exist) or ended.
+func waitSessionReady(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun) (workflows.SessionStatus, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := querySession(ctx, c, dc, run.GetID(), run.GetRunID())
+		if err == nil && st.State != workflows.SessionStarting {
+			if st.State == workflows.SessionEnded {
+				return st, exitError{code: 1, err: fmt.Errorf("session %s did not start: %s", run.GetID(), sessionFailure(ctx, run, st.Reason))}
+			}
+			return st, nil
+		}
+		if time.Now().After(deadline) {
+			return st, fmt.Errorf("session %s not ready after 2m (is a worker polling its task queue?)", run.GetID())
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func sessionFailure(ctx context.Context, run client.WorkflowRun, fallback string) string {
+	gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := run.Get(gctx, nil)
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Message()
+	}
+	return fallback
+}
+
+func querySession(ctx context.Context, c client.Client, dc converter.DataConverter, id, runID string) (workflows.SessionStatus, error) {
+	var st workflows.SessionStatus
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := c.QueryWorkflow(qctx, id, runID, workflows.QuerySession)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
+}
+
+func printSession(w io.Writer, id string, st workflows.SessionStatus) {
+	fmt.Fprintf(w, "session %s: %s  notebook %s/%s\n", id, st.State, st.Namespace, st.Pod)
+	if st.Reason != "" {
+		fmt.Fprintf(w, "  %s\n", st.Reason)
+	}
+	if st.Service != "" {
+		fmt.Fprintf(w, "  service    %s.%s.svc (headless, selects only the notebook; ports %d, %d, %d)\n", st.Service, st.Namespace,
+			session.DriverPort, session.BlockManagerPort, session.UIPort)
+		fmt.Fprintf(w, "  settings   ConfigMap %s/%s, key spark-defaults.conf (mount it as $SPARK_CONF_DIR), or:\n\n", st.Namespace, st.ConfigMap)
+		for _, line := range strings.Split(strings.TrimSpace(session.Properties(st.Settings)), "\n") {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func newSessionStatusCmd(opts *temporalOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status ID",
+		Short: "Show a session: its settings and its executors",
+		Args:  cobra.ExactArgs(1),
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
+			ctx := cmd.Context()
+			desc, err := c.DescribeWorkflowExecution(ctx, args[0], "")
+			if err != nil {
+				return exitError{code: 3, err: fmt.Errorf("session %s: %w", args[0], err)}
+			}
+			info := desc.GetWorkflowExecutionInfo()
+			out := cmd.OutOrStdout()
+			if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				var res workflows.SessionResult
+				err := c.GetWorkflow(ctx, args[0], "").Get(ctx, &res)
+				if output == "json" && err == nil {
+					return json.NewEncoder(out).Encode(res)
+				}
+				if err != nil {
+					return exitError{code: 1, err: fmt.Errorf("session %s failed: %w", args[0], err)}
+				}
+				fmt.Fprintf(out, "session %s: %s  %s\n  executors at the end: %d running, %d pending, %d failed\n", args[0], res.State, res.Reason,
+					res.Executors.Running, res.Executors.Pending, res.Executors.Failed)
+				return nil
+			}
+			st, err := querySession(ctx, c, opts.dc, args[0], "")
+			if err != nil {
+				return fmt.Errorf("query session %s: %w", args[0], err)
+			}
+			var prog activities.SessionProgress
+			for _, pa := range desc.GetPendingActivities() {
+				if d := pa.GetHeartbeatDetails().GetPayloads(); len(d) > 0 && pa.GetActivityType().GetName() == "SuperviseSession" {
+					_ = opts.dc.FromPayload(d[0], &prog)
+				}
+			}
+			if output == "json" {
+				return json.NewEncoder(out).Encode(struct {
+					workflows.SessionStatus
+					Executors activities.SessionProgress `json:"executors"`
+				}{st, prog})
+			}
+			printSession(out, args[0], st)
+			fmt.Fprintf(out, "  executors  %d running, %d pending, %d failed (%d OOMKilled)\n", prog.Running, prog.Pending, prog.Failed, prog.OOMKilled)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func newSessionEndCmd(opts *temporalOptions) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "end ID",
+		Short: "End a session: its executors, Service and settings are removed",
+		Args:  cobra.ExactArgs(1),
+		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
+			ctx := cmd.Context()
+			if err := c.SignalWorkflow(ctx, args[0], "", workflows.SignalEndSession, reason); err != nil {
+				return exitError{code: 3, err: fmt.Errorf("end session %s: %w", args[0], err)}
+			}
+			var res workflows.SessionResult
+			if err := c.GetWorkflow(ctx, args[0], "").Get(ctx, &res); err != nil {
+				return fmt.Errorf("session %s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "session %s: %s  %s\n", args[0], res.State, res.Reason)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the session's history")
+	return cmd
+}
