@@ -75,8 +75,8 @@ func (a *Activities) PrepareSession(ctx context.Context, in SessionInput) (Sessi
 	var missing []string
 	for _, r := range sessionRights {
 		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:   "system:serviceaccount:" + s.Namespace + ":" + sa,
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + s.Namespace, "system:authenticated"},
+			User:               "system:serviceaccount:" + s.Namespace + ":" + sa,
+			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + s.Namespace, "system:authenticated"},
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: s.Namespace, Verb: r.verb, Resource: r.resource},
 		}}
 		got, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})

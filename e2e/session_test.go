@@ -28,7 +28,9 @@ func notebookAccount(t *testing.T, name string, allowed bool) {
 	if _, err := kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = kube.CoreV1().ServiceAccounts(ns).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = kube.CoreV1().ServiceAccounts(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
 	if !allowed {
 		return
 	}
@@ -63,7 +65,9 @@ func notebookPod(t *testing.T, name, account string, executors int) *corev1.Pod 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.kube.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = stack.kube.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
 	waitFor(t, time.Minute, "the notebook to run", func() bool {
 		p, err := stack.kube.Kube.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
 		return err == nil && p.Status.Phase == corev1.PodRunning

@@ -134,7 +134,7 @@ func (n *notebooks) start(ctx context.Context, pod *corev1.Pod) error {
 				RestartPolicy: corev1.RestartPolicyNever,
 				Containers: []corev1.Container{{
 					Name: "spark-kubernetes-executor", Image: conf["spark.kubernetes.container.image"], Args: []string{"executor"},
-					Env: []corev1.EnvVar{{Name: "SPARK_DRIVER_URL", Value: fmt.Sprintf("spark://CoarseGrainedScheduler@%s:%s", conf["spark.driver.host"], conf["spark.driver.port"])}},
+					Env:       []corev1.EnvVar{{Name: "SPARK_DRIVER_URL", Value: fmt.Sprintf("spark://CoarseGrainedScheduler@%s:%s", conf["spark.driver.host"], conf["spark.driver.port"])}},
 					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")}},
 				}},
 			},
