@@ -229,3 +229,40 @@ func TestSessionRefusesWhatSparkWouldFailOn(t *testing.T) {
 		t.Errorf("a refused session left its service: %v", err)
 	}
 }
+
+// A Spark Connect server is a cluster-mode job whose Service exposes the Connect port; it runs
+// until the session ends, and then its driver, executors and Service go.
+func TestConnectSession(t *testing.T) {
+	t.Parallel()
+	name := "connect-" + uuid.NewString()[:6]
+	out := mustKindling(t, "session", "start", "--connect", "--name", name, "--image", "apache/spark:4.0.4", "--task-queue", stack.taskQueue, "-o", "json")
+	var v struct{ ID, Address string }
+	if err := json.Unmarshal([]byte(out), &v); err != nil || !strings.HasPrefix(v.Address, "sc://") || !strings.HasSuffix(v.Address, "."+ns+".svc:15002") {
+		t.Fatalf("session start --connect printed %q (%v)", out, err)
+	}
+	svcName := strings.TrimSuffix(strings.TrimPrefix(v.Address, "sc://"), "."+ns+".svc:15002")
+	svc, err := stack.kube.Kube.CoreV1().Services(ns).Get(context.Background(), svcName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := false
+	for _, p := range svc.Spec.Ports {
+		connect = connect || (p.Name == "spark-connect" && p.Port == 15002)
+	}
+	if !connect {
+		t.Errorf("the driver's service exposes %v, not the Connect port", svc.Spec.Ports)
+	}
+	st := mustKindling(t, "session", "status", v.ID)
+	if !strings.Contains(st, v.Address) || !strings.Contains(st, "RUNNING") {
+		t.Errorf("session status:\n%s", st)
+	}
+	if end := mustKindling(t, "session", "end", v.ID); !strings.Contains(end, "ENDED") {
+		t.Errorf("session end printed %q", end)
+	}
+	sel := "spark-app-selector=" + svc.Labels["spark-app-selector"]
+	waitFor(t, time.Minute, "the server's pods to go", func() bool { return countPods(t, sel) == 0 })
+	waitFor(t, time.Minute, "its service to go", func() bool {
+		_, err := stack.kube.Kube.CoreV1().Services(ns).Get(context.Background(), svcName, metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 	"github.com/kindling-dev/kindling/k8s/session"
 	"github.com/kindling-dev/kindling/workflows"
 )
@@ -39,6 +42,7 @@ func newSessionStartCmd(opts *temporalOptions) *cobra.Command {
 		conf      []string
 		taskQueue string
 		output    string
+		connect   connectOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "start --pod NAME --image IMAGE [-n NAMESPACE]",
@@ -58,10 +62,13 @@ func newSessionStartCmd(opts *temporalOptions) *cobra.Command {
 				}
 				spec.Conf[k] = v
 			}
+			ctx := cmd.Context()
+			if connect.on {
+				return startConnect(cmd, opts, c, spec, connect, taskQueue, output)
+			}
 			if err := session.Check(&spec); err != nil {
 				return exitError{code: 2, err: err}
 			}
-			ctx := cmd.Context()
 			id := fmt.Sprintf("session-%s-%s-%s", spec.Namespace, spec.Pod, uuid.NewString()[:8])
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID: id, TaskQueue: taskQueue,
@@ -95,7 +102,96 @@ func newSessionStartCmd(opts *temporalOptions) *cobra.Command {
 	f.StringArrayVar(&conf, "conf", nil, "another Spark setting to hand out, key=value (repeatable)")
 	f.StringVar(&taskQueue, "task-queue", workflows.TaskQueue, "the workers' task queue")
 	f.StringVarP(&output, "output", "o", "text", "text or json")
+	f.BoolVar(&connect.on, "connect", false, "run a Spark Connect server instead (a cluster-mode job): notebooks connect to the sc:// address it prints, with no client-mode networking")
+	f.StringVar(&connect.name, "name", "spark-connect", "--connect: the job's name")
+	f.StringVar(&connect.sparkVersion, "spark-version", "", "--connect: the image's Spark version (default: read from the image's tag)")
+	f.StringVar(&connect.serviceAccount, "service-account", "spark", "--connect: the driver's service account (it creates the executors)")
 	return cmd
+}
+
+type connectOptions struct {
+	on                                 bool
+	name, sparkVersion, serviceAccount string
+}
+
+var versionTag = regexp.MustCompile(`:v?(\d+\.\d+\.\d+)`)
+
+// connectJob is a Spark Connect server as a cluster-mode job: Spark 4's SparkConnectServer
+// from the image's spark-connect jar, its Service exposing the Connect port.
+func connectJob(spec session.Spec, o connectOptions) (job.JobSpec, error) {
+	v := o.sparkVersion
+	if m := versionTag.FindStringSubmatch(spec.Image); v == "" && m != nil {
+		v = m[1]
+	}
+	if v == "" {
+		return job.JobSpec{}, fmt.Errorf("--spark-version: the image %q has no version in its tag: say which Spark it holds", spec.Image)
+	}
+	if !strings.HasPrefix(v, "4.") {
+		return job.JobSpec{}, fmt.Errorf("--spark-version %s: Spark Connect's server ships in the Spark 4 image; for 3.4/3.5 add the spark-connect package and submit the job yourself", v)
+	}
+	conf := map[string]string{}
+	for k, val := range spec.Conf {
+		conf[k] = val
+	}
+	return job.JobSpec{Name: o.name, Namespace: spec.Namespace, SparkApplicationSpec: job.SparkApplicationSpec{
+		Type: job.TypeScala, Mode: job.ModeCluster, Image: spec.Image, SparkVersion: v,
+		MainClass:           render.ConnectServerClass,
+		MainApplicationFile: "local:///opt/spark/jars/spark-connect_2.13-" + v + ".jar",
+		SparkConf:           conf,
+		Driver:              job.DriverSpec{SparkPodSpec: job.SparkPodSpec{ServiceAccount: o.serviceAccount}},
+	}}, nil
+}
+
+// startConnect starts the Connect server's job and prints its address once the driver runs.
+func startConnect(cmd *cobra.Command, opts *temporalOptions, c client.Client, spec session.Spec, o connectOptions, taskQueue, output string) error {
+	ctx := cmd.Context()
+	js, err := connectJob(spec, o)
+	if err != nil {
+		return exitError{code: 2, err: err}
+	}
+	checked := js.DeepCopy()
+	job.Default(checked)
+	if err := render.Validate(checked); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	id := fmt.Sprintf("connect-%s-%s-%s", spec.Namespace, o.name, uuid.NewString()[:8])
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue,
+		StaticSummary: fmt.Sprintf("Spark Connect server %s in %s", o.name, spec.Namespace)}, workflows.WorkflowName, js)
+	if err != nil {
+		return fmt.Errorf("start the Connect server: %w", err)
+	}
+	addr, err := connectAddress(ctx, c, opts.dc, run, spec.Namespace, true)
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{"id": id, "runId": run.GetRunID(), "address": addr})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Spark Connect server %s running\n  address  %s\n  in Python: SparkSession.builder.remote(%q).getOrCreate()\n  %s\n\nEnd it with: kindling session end %s\n",
+		id, addr, addr, opts.runURL(id, run.GetRunID()), id)
+	return nil
+}
+
+// connectAddress is the sc:// address of a Connect server's job, once (wait) its driver runs.
+func connectAddress(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, namespace string, wait bool) (string, error) {
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		st, err := queryStatus(ctx, c, dc, run.GetID(), run.GetRunID())
+		if err == nil && st.State != workflows.StateRunning {
+			return "", exitError{code: 1, err: fmt.Errorf("the Connect server ended %s: %s", st.State, st.LastReason)}
+		}
+		if err == nil && st.DriverPod != "" && (!wait || st.DriverPhase == "Running") {
+			return fmt.Sprintf("sc://%s.%s.svc:%d", render.ServiceName(st.DriverPod, st.AppID), namespace, render.DefaultConnectPort), nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("the Connect server's driver is not running after 3m: kindling status %s", run.GetID())
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // waitSessionReady follows a starting session until it is READY (the settings exist) or ended.
@@ -172,6 +268,29 @@ func newSessionStatusCmd(opts *temporalOptions) *cobra.Command {
 			}
 			info := desc.GetWorkflowExecutionInfo()
 			out := cmd.OutOrStdout()
+			if info.GetType().GetName() == workflows.WorkflowName && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				run := c.GetWorkflow(ctx, args[0], "")
+				st, err := queryStatus(ctx, c, opts.dc, args[0], run.GetRunID())
+				if err != nil {
+					return err
+				}
+				addr := ""
+				var ns string
+				if p := info.GetSearchAttributes().GetIndexedFields()["KindlingNamespace"]; p != nil {
+					_ = converter.GetDefaultDataConverter().FromPayload(p, &ns)
+				}
+				if st.DriverPod != "" && ns != "" {
+					addr = fmt.Sprintf("sc://%s.%s.svc:%d", render.ServiceName(st.DriverPod, st.AppID), ns, render.DefaultConnectPort)
+				}
+				if output == "json" {
+					return json.NewEncoder(out).Encode(struct {
+						workflows.Status
+						Address string `json:"address,omitempty"`
+					}{st, addr})
+				}
+				fmt.Fprintf(out, "Spark Connect server %s: %s  %s\n  address  %s\n", args[0], st.State, progressLine(st), addr)
+				return nil
+			}
 			if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				var res workflows.SessionResult
 				err := c.GetWorkflow(ctx, args[0], "").Get(ctx, &res)
@@ -218,6 +337,22 @@ func newSessionEndCmd(opts *temporalOptions) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			ctx := cmd.Context()
+			desc, err := c.DescribeWorkflowExecution(ctx, args[0], "")
+			if err != nil {
+				return exitError{code: 3, err: fmt.Errorf("session %s: %w", args[0], err)}
+			}
+			if desc.GetWorkflowExecutionInfo().GetType().GetName() == workflows.WorkflowName {
+				// A Connect server: its job is cancelled, which deletes its driver and executors.
+				if err := c.CancelWorkflow(ctx, args[0], ""); err != nil {
+					return fmt.Errorf("end session %s: %w", args[0], err)
+				}
+				err := c.GetWorkflow(ctx, args[0], "").Get(ctx, nil)
+				if res, ok := workflows.ResultFromError(err); ok && res.State == workflows.StateCancelled {
+					fmt.Fprintf(cmd.OutOrStdout(), "session %s: ENDED  the Connect server stopped; its driver and executors are deleted\n", args[0])
+					return nil
+				}
+				return fmt.Errorf("session %s: %v", args[0], err)
+			}
 			if err := c.SignalWorkflow(ctx, args[0], "", workflows.SignalEndSession, reason); err != nil {
 				return exitError{code: 3, err: fmt.Errorf("end session %s: %w", args[0], err)}
 			}

@@ -127,6 +127,16 @@ func (e *Emulator) Run(ctx context.Context) error {
 	return nil
 }
 
+// runsConnectServer: the driver's main class is Spark Connect's server.
+func runsConnectServer(pod *corev1.Pod) bool {
+	for _, c := range pod.Spec.Containers {
+		if slices.Contains(c.Args, "org.apache.spark.sql.connect.service.SparkConnectServer") {
+			return true
+		}
+	}
+	return false
+}
+
 func indexByController(obj any) ([]string, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -304,6 +314,10 @@ func (e *Emulator) drive(ctx context.Context, st *driverState, uid types.UID) {
 		} else {
 			outcome, outcomeErr = ParseOutcome(withOutcomeFrom(pod.Annotations, cm.Data))
 		}
+	}
+	// A Spark Connect server serves until it is stopped, unless a test says otherwise.
+	if _, set := pod.Annotations[AnnotationDuration]; !set && runsConnectServer(pod) {
+		outcome.Duration = 100 * 365 * 24 * time.Hour
 	}
 	if outcomeErr != nil {
 		log.Error("bad emulator annotation; failing the driver", "err", outcomeErr)

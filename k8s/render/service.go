@@ -2,6 +2,7 @@ package render
 
 import (
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,21 @@ var driverService = feature{
 }
 
 const driverSvcPostfix = "-driver-svc"
+
+// ConnectServerClass is Spark Connect's server. A job whose mainClass it is serves Connect
+// clients on its driver: the driver's Service also exposes the Connect port
+// (spark.connect.grpc.binding.port, 15002 unless set), so notebooks reach it at
+// sc://<service>.<namespace>.svc:15002.
+const (
+	ConnectServerClass = "org.apache.spark.sql.connect.service.SparkConnectServer"
+	DefaultConnectPort = 15002
+)
+
+// ServiceName is the driver Service of an attempt whose driver pod is driverPod
+// (<prefix>-driver): where executors, and Connect clients, reach the driver.
+func ServiceName(driverPod, appID string) string {
+	return serviceName(strings.TrimSuffix(driverPod, "-driver"), appID)
+}
 
 // serviceName is DriverServiceFeatureStep's name: <prefix>-driver-svc, or spark-<id>-driver-svc
 // when that is longer than 63 characters.
@@ -68,6 +84,11 @@ func driverServiceStep(b *build, pod *corev1.Pod) error {
 				{Name: "spark-ui", Port: ui, TargetPort: intstr.FromInt32(ui), Protocol: corev1.ProtocolTCP},
 			},
 		},
+	}
+	if b.spec.MainClass == ConnectServerClass {
+		cp := b.port("spark.connect.grpc.binding.port", DefaultConnectPort)
+		svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "spark-connect", Port: cp, TargetPort: intstr.FromInt32(cp), Protocol: corev1.ProtocolTCP})
+		b.set("spark.connect.grpc.binding.port", itoa(cp))
 	}
 	mergeMap(&svc.Labels, prefixed(b.conf, "spark.kubernetes.driver.service.label."))
 	if len(svc.Annotations) == 0 {
