@@ -266,3 +266,35 @@ func TestConnectSession(t *testing.T) {
 		return apierrors.IsNotFound(err)
 	})
 }
+
+// A session with no executor for its idle timeout ends by itself and cleans up; so does one
+// past its maximum duration.
+func TestSessionEndsWhenIdleOrTooLong(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		flag, want string
+	}{
+		{"--idle-timeout=3s", "idle: no executor for 3s"},
+		{"--max-duration=3s", "its maximum duration (3s) passed"},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
+			name := "nb-" + uuid.NewString()[:6]
+			notebookAccount(t, name, true)
+			notebookPod(t, name, name, 0)
+			id, st := startSession(t, "--pod", name, tc.flag)
+			var res workflows.SessionResult
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := stack.temporal.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Reason != tc.want {
+				t.Errorf("ended: %q, want %q", res.Reason, tc.want)
+			}
+			if _, err := stack.kube.Kube.CoreV1().Services(ns).Get(context.Background(), st.Service, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("service after the end: %v", err)
+			}
+		})
+	}
+}
