@@ -46,9 +46,12 @@ generate: ## Regenerate k8s/job's DeepCopy methods after changing its types
 crds: ## Regenerate k8s/api's DeepCopy methods and deploy/crds (controller-gen, built once from the module proxy)
 	dev/tools/controller-gen/generate.sh
 
+BENCH_MODE ?= quick
+
 .PHONY: bench
-bench: ## Run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+bench: dev-up build ## Measure Kindling against same-run baselines on the local stack (BENCH_MODE=quick|full) and write docs/benchmarks.md
+	KUBECONFIG=$(DEV_DIR)/kubeconfig TEMPORAL_ADDRESS=127.0.0.1:7233 $(GO) run ./dev/cmd/kindling-bench -mode $(BENCH_MODE) -out docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem ./k8s/cluster/
 
 .PHONY: dev-up
 dev-up: ## Build (once, cached) and start Temporal, a kwok cluster and the driver emulator

@@ -40,7 +40,7 @@ type SessionReady struct {
 // watching and deleting executors and their conf ConfigMap), which the notebook pod's
 // service account must be allowed.
 var sessionRights = []struct{ verb, resource string }{
-	{"create", "pods"}, {"list", "pods"}, {"watch", "pods"}, {"delete", "pods"},
+	{"get", "pods"}, {"create", "pods"}, {"list", "pods"}, {"watch", "pods"}, {"delete", "pods"},
 	{"create", "configmaps"}, {"delete", "configmaps"},
 }
 
@@ -54,6 +54,11 @@ func (a *Activities) PrepareSession(ctx context.Context, in SessionInput) (Sessi
 		return SessionReady{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidSpec, nil)
 	}
 	names := session.MakeNames(s.Pod, in.RunID)
+	// The worker's own limits (--watch-namespace, --allow-namespace): outside them it would
+	// see no executor, count the session idle and end it under the notebook.
+	if errs := a.namespaceProblems(s.Namespace); len(errs) > 0 {
+		return SessionReady{}, temporal.NewNonRetryableApplicationError(job.Errors(errs).Error(), ErrInvalidSpec, nil)
+	}
 	kube := a.Cluster.Kube
 	pods := kube.CoreV1().Pods(s.Namespace)
 	pod, err := pods.Get(ctx, s.Pod, metav1.GetOptions{})
@@ -64,9 +69,9 @@ func (a *Activities) PrepareSession(ctx context.Context, in SessionInput) (Sessi
 	if err != nil {
 		return SessionReady{}, fmt.Errorf("read pod %s/%s: %w", s.Namespace, s.Pod, err)
 	}
-	if other := pod.Labels[session.LabelSession]; other != "" && other != names.ID {
+	if other := pod.Labels[session.LabelSessionDriver]; other != "" && other != names.ID {
 		return SessionReady{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"pod %s/%s is already in a session (label %s=%s): end that one first", s.Namespace, s.Pod, session.LabelSession, other), ErrForeignObject, nil)
+			"pod %s/%s is already in a session (label %s=%s): end that one first", s.Namespace, s.Pod, session.LabelSessionDriver, other), ErrForeignObject, nil)
 	}
 	sa := pod.Spec.ServiceAccountName
 	if sa == "" {
@@ -74,12 +79,13 @@ func (a *Activities) PrepareSession(ctx context.Context, in SessionInput) (Sessi
 	}
 	var missing []string
 	for _, r := range sessionRights {
-		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		// Local (namespaced): a worker installed with a RoleBinding may ask it.
+		review := &authorizationv1.LocalSubjectAccessReview{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace}, Spec: authorizationv1.SubjectAccessReviewSpec{
 			User:               "system:serviceaccount:" + s.Namespace + ":" + sa,
 			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + s.Namespace, "system:authenticated"},
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: s.Namespace, Verb: r.verb, Resource: r.resource},
 		}}
-		got, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		got, err := kube.AuthorizationV1().LocalSubjectAccessReviews(s.Namespace).Create(ctx, review, metav1.CreateOptions{})
 		if err != nil {
 			return SessionReady{}, fmt.Errorf("check what service account %s may do: %w", sa, err)
 		}
@@ -93,8 +99,8 @@ func (a *Activities) PrepareSession(ctx context.Context, in SessionInput) (Sessi
 			s.Namespace, sa, strings.Join(missing, ", "), s.Namespace), ErrInvalidSpec, nil)
 	}
 
-	if pod.Labels[session.LabelSession] != names.ID {
-		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, session.LabelSession, names.ID)
+	if pod.Labels[session.LabelSessionDriver] != names.ID {
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, session.LabelSessionDriver, names.ID)
 		if _, err := pods.Patch(ctx, s.Pod, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 			return SessionReady{}, fmt.Errorf("label pod %s: %w", s.Pod, err)
 		}
@@ -105,7 +111,7 @@ func (a *Activities) PrepareSession(ctx context.Context, in SessionInput) (Sessi
 		ObjectMeta: metav1.ObjectMeta{Name: names.Service, Namespace: s.Namespace, Labels: ours, OwnerReferences: []metav1.OwnerReference{owner}},
 		Spec: corev1.ServiceSpec{
 			ClusterIP:                corev1.ClusterIPNone,
-			Selector:                 map[string]string{session.LabelSession: names.ID},
+			Selector:                 map[string]string{session.LabelSessionDriver: names.ID},
 			PublishNotReadyAddresses: true, // executors reach the driver even when the notebook's readiness fails
 			Ports: []corev1.ServicePort{
 				{Name: "driver-rpc-port", Port: session.DriverPort, TargetPort: intstr.FromInt32(session.DriverPort)},
@@ -249,33 +255,54 @@ type SessionCleanup struct {
 }
 
 // CleanupSession deletes the session's executors (a restarted kernel leaves its old ones), its
-// Service and ConfigMap, and takes its label off the notebook pod. NotFound is success.
+// Service and ConfigMap — each only when it carries this session's label — and takes its label
+// off the notebook pod. NotFound is success; so is a session that made nothing.
 func (a *Activities) CleanupSession(ctx context.Context, in SessionCleanup) error {
 	kube := a.Cluster.Kube
 	ns := in.Namespace
 	bg := metav1.DeletePropagationBackground
-	del := metav1.DeleteOptions{PropagationPolicy: &bg}
-	sel := labels.SelectorFromSet(labels.Set{session.LabelSession: in.Names.ID, job.LabelSparkRole: job.SparkRoleExecutor}).String()
-	if err := kube.CoreV1().Pods(ns).DeleteCollection(ctx, del, metav1.ListOptions{LabelSelector: sel}); err != nil && !apierrors.IsNotFound(err) {
+	id := in.Names.ID
+	sel := labels.SelectorFromSet(labels.Set{session.LabelSession: id, job.LabelSparkRole: job.SparkRoleExecutor}).String()
+	execs, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return fmt.Errorf("list the session's executors: %w", err)
+	}
+	if err := kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, metav1.ListOptions{LabelSelector: sel}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete the session's executors: %w", err)
 	}
-	if err := kube.CoreV1().Services(ns).Delete(ctx, in.Names.Service, del); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete Service %s: %w", in.Names.Service, err)
+	if a.Pods != nil {
+		for _, e := range execs.Items {
+			a.Pods.ForgetApp(ns, e.Labels[job.LabelSparkAppID])
+		}
 	}
-	if err := kube.CoreV1().ConfigMaps(ns).Delete(ctx, in.Names.ConfigMap, del); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete ConfigMap %s: %w", in.Names.ConfigMap, err)
+	ours := func(m metav1.Object) bool { return m.GetLabels()[session.LabelSession] == id }
+	if svc, err := kube.CoreV1().Services(ns).Get(ctx, in.Names.Service, metav1.GetOptions{}); err == nil && ours(svc) {
+		err := kube.CoreV1().Services(ns).Delete(ctx, svc.Name, metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: metav1.NewUIDPreconditions(string(svc.UID))})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("delete Service %s: %w", svc.Name, err)
+		}
+	} else if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("read Service %s: %w", in.Names.Service, err)
+	}
+	if cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, in.Names.ConfigMap, metav1.GetOptions{}); err == nil && ours(cm) {
+		err := kube.CoreV1().ConfigMaps(ns).Delete(ctx, cm.Name, metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: metav1.NewUIDPreconditions(string(cm.UID))})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("delete ConfigMap %s: %w", cm.Name, err)
+		}
+	} else if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("read ConfigMap %s: %w", in.Names.ConfigMap, err)
 	}
 	pod, err := kube.CoreV1().Pods(ns).Get(ctx, in.Pod, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
 		return fmt.Errorf("read pod %s: %w", in.Pod, err)
-	case string(pod.UID) == in.PodUID && pod.Labels[session.LabelSession] == in.Names.ID:
-		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, session.LabelSession)
+	case (in.PodUID == "" || string(pod.UID) == in.PodUID) && pod.Labels[session.LabelSessionDriver] == id:
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, session.LabelSessionDriver)
 		if _, err := kube.CoreV1().Pods(ns).Patch(ctx, in.Pod, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("unlabel pod %s: %w", in.Pod, err)
 		}
 	}
-	logger(ctx).Info("session cleaned up", "pod", ns+"/"+in.Pod, "session", in.Names.ID)
+	logger(ctx).Info("session cleaned up", "pod", ns+"/"+in.Pod, "session", id)
 	return nil
 }

@@ -131,18 +131,32 @@ func TestSessionForANotebook(t *testing.T) {
 			t.Errorf("setting %s = %q, want %q", k, st.Settings[k], want)
 		}
 	}
-	if p := st.Settings["spark.kubernetes.executor.podNamePrefix"]; p == "" || len(p) > 47 {
-		t.Errorf("executor name prefix %q", p)
-	}
 
 	// The emulated notebook's Spark asks for two executors; the session counts them.
 	waitFor(t, time.Minute, "the session to count two running executors", func() bool { return sessionStatus(t, id).Executors.Running == 2 })
-	execSel := session.LabelSession + "=" + svc.Spec.Selector[session.LabelSession] + ",spark-role=executor"
+	execSel := session.LabelSession + "=" + svc.Spec.Selector[session.LabelSessionDriver] + ",spark-role=executor"
+	// With executors running, the Service still selects the notebook alone: executors must
+	// never answer for the driver.
+	selected, err = kube.Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: labels.SelectorFromSet(svc.Spec.Selector).String()})
+	if err != nil || len(selected.Items) != 1 || selected.Items[0].Name != name {
+		t.Errorf("with executors running the service selects %d pods; want only the notebook", len(selected.Items))
+	}
 	execs, _ := kube.Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: execSel})
 	for _, e := range execs.Items {
 		if ref := metav1.GetControllerOf(&e); ref == nil || ref.UID != pod.UID {
 			t.Errorf("executor %s is not owned by the notebook pod", e.Name)
 		}
+	}
+
+	// A second session on the same pod is refused, and leaves the first one's objects alone.
+	if out, code := kindling(t, "session", "start", "--pod", name, "--image", "apache/spark:4.0.4", "--task-queue", stack.taskQueue); code != 1 || !strings.Contains(out, "is already in a session") {
+		t.Errorf("second session: exit %d: %s", code, out)
+	}
+	if _, err := kube.Services(ns).Get(context.Background(), st.Service, metav1.GetOptions{}); err != nil {
+		t.Errorf("the refused second session took the first one's Service: %v", err)
+	}
+	if _, err := kube.ConfigMaps(ns).Get(context.Background(), st.ConfigMap, metav1.GetOptions{}); err != nil {
+		t.Errorf("the refused second session took the first one's settings: %v", err)
 	}
 
 	end := mustKindling(t, "session", "end", id)
@@ -156,7 +170,7 @@ func TestSessionForANotebook(t *testing.T) {
 	if _, err := kube.ConfigMaps(ns).Get(context.Background(), st.ConfigMap, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("settings ConfigMap after the end: %v", err)
 	}
-	if p, _ := kube.Pods(ns).Get(context.Background(), name, metav1.GetOptions{}); p.Labels[session.LabelSession] != "" {
+	if p, _ := kube.Pods(ns).Get(context.Background(), name, metav1.GetOptions{}); p.Labels[session.LabelSessionDriver] != "" {
 		t.Errorf("the notebook keeps the session label: %v", p.Labels)
 	}
 	saveHistoryAs(t, id, "SessionEnded")
@@ -216,7 +230,7 @@ func TestSessionRefusesWhatSparkWouldFailOn(t *testing.T) {
 	}{
 		{"a pod in another namespace", []string{"--pod", "team-b/" + name}, 2, `No pod was found named ` + name + ` in the namespace default`},
 		{"no such pod", []string{"--pod", name + "-gone"}, 1, "no pod " + name + "-gone in namespace default"},
-		{"a service account that cannot create executors", []string{"--pod", name}, 1, "may not create pods, list pods, watch pods, delete pods, create configmaps, delete configmaps"},
+		{"a service account that cannot create executors", []string{"--pod", name}, 1, "may not get pods, create pods, list pods, watch pods, delete pods, create configmaps, delete configmaps"},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			out, code := kindling(t, append([]string{"session", "start", "--image", "apache/spark:4.0.4", "--task-queue", stack.taskQueue}, tc.args...)...)

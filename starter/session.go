@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -155,12 +157,19 @@ func startConnect(cmd *cobra.Command, opts *temporalOptions, c client.Client, sp
 		return exitError{code: 2, err: err}
 	}
 	id := fmt.Sprintf("connect-%s-%s-%s", spec.Namespace, o.name, uuid.NewString()[:8])
+	port := render.DefaultConnectPort
+	if p, err := strconv.Atoi(js.SparkConf["spark.connect.grpc.binding.port"]); err == nil {
+		port = p
+	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue,
-		StaticSummary: fmt.Sprintf("Spark Connect server %s in %s", o.name, spec.Namespace)}, workflows.WorkflowName, js)
+		StaticSummary: fmt.Sprintf("Spark Connect server %s in %s", o.name, spec.Namespace),
+		// Marks the job as a session's Connect server, for `session status` and `end`.
+		Memo: map[string]any{connectMemo: connectInfo{Namespace: spec.Namespace, Port: port}},
+	}, workflows.WorkflowName, js)
 	if err != nil {
 		return fmt.Errorf("start the Connect server: %w", err)
 	}
-	addr, err := connectAddress(ctx, c, opts.dc, run, spec.Namespace, true)
+	addr, err := connectAddress(ctx, c, opts.dc, run, connectInfo{Namespace: spec.Namespace, Port: port}, true)
 	if err != nil {
 		return err
 	}
@@ -172,8 +181,33 @@ func startConnect(cmd *cobra.Command, opts *temporalOptions, c client.Client, sp
 	return nil
 }
 
+// connectMemo is the memo key that marks a Connect server's job, with where it listens.
+const connectMemo = "kindling-connect"
+
+type connectInfo struct {
+	Namespace string `json:"namespace"`
+	Port      int    `json:"port"`
+}
+
+// connectOf reads a workflow's Connect memo; false when it is not a Connect server's job.
+func connectOf(info interface {
+	GetMemo() *commonpb.Memo
+}) (connectInfo, bool) {
+	var ci connectInfo
+	p := info.GetMemo().GetFields()[connectMemo]
+	if p == nil {
+		return ci, false
+	}
+	return ci, converter.GetDefaultDataConverter().FromPayload(p, &ci) == nil
+}
+
+func (ci connectInfo) address(st workflows.Status) string {
+	return fmt.Sprintf("sc://%s.%s.svc:%d", render.ServiceName(st.DriverPod, st.AppID), ci.Namespace, ci.Port)
+}
+
 // connectAddress is the sc:// address of a Connect server's job, once (wait) its driver runs.
-func connectAddress(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, namespace string, wait bool) (string, error) {
+// The address holds the attempt's service name: after a restart, `session status` has the new one.
+func connectAddress(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, ci connectInfo, wait bool) (string, error) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		st, err := queryStatus(ctx, c, dc, run.GetID(), run.GetRunID())
@@ -181,7 +215,7 @@ func connectAddress(ctx context.Context, c client.Client, dc converter.DataConve
 			return "", exitError{code: 1, err: fmt.Errorf("the Connect server ended %s: %s", st.State, st.LastReason)}
 		}
 		if err == nil && st.DriverPod != "" && (!wait || st.DriverPhase == "Running") {
-			return fmt.Sprintf("sc://%s.%s.svc:%d", render.ServiceName(st.DriverPod, st.AppID), namespace, render.DefaultConnectPort), nil
+			return ci.address(st), nil
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("the Connect server's driver is not running after 3m: kindling status %s", run.GetID())
@@ -268,19 +302,18 @@ func newSessionStatusCmd(opts *temporalOptions) *cobra.Command {
 			}
 			info := desc.GetWorkflowExecutionInfo()
 			out := cmd.OutOrStdout()
-			if info.GetType().GetName() == workflows.WorkflowName && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-				run := c.GetWorkflow(ctx, args[0], "")
-				st, err := queryStatus(ctx, c, opts.dc, args[0], run.GetRunID())
+			if _, ok := connectOf(info); !ok && info.GetType().GetName() != workflows.SessionWorkflowName {
+				return exitError{code: 2, err: fmt.Errorf("%s is not a session (it is a %s): kindling status %s", args[0], info.GetType().GetName(), args[0])}
+			}
+			ci, isConnect := connectOf(info)
+			if isConnect && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				st, err := queryStatus(ctx, c, opts.dc, args[0], info.GetExecution().GetRunId())
 				if err != nil {
 					return err
 				}
 				addr := ""
-				var ns string
-				if p := info.GetSearchAttributes().GetIndexedFields()["KindlingNamespace"]; p != nil {
-					_ = converter.GetDefaultDataConverter().FromPayload(p, &ns)
-				}
-				if st.DriverPod != "" && ns != "" {
-					addr = fmt.Sprintf("sc://%s.%s.svc:%d", render.ServiceName(st.DriverPod, st.AppID), ns, render.DefaultConnectPort)
+				if st.DriverPod != "" {
+					addr = ci.address(st)
 				}
 				if output == "json" {
 					return json.NewEncoder(out).Encode(struct {
@@ -289,6 +322,15 @@ func newSessionStatusCmd(opts *temporalOptions) *cobra.Command {
 					}{st, addr})
 				}
 				fmt.Fprintf(out, "Spark Connect server %s: %s  %s\n  address  %s\n", args[0], st.State, progressLine(st), addr)
+				return nil
+			}
+			if isConnect && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				var res workflows.JobResult
+				err := c.GetWorkflow(ctx, args[0], "").Get(ctx, &res)
+				if r, ok := workflows.ResultFromError(err); ok {
+					res = r
+				}
+				fmt.Fprintf(out, "Spark Connect server %s: ENDED (%s)  %s\n", args[0], res.State, res.Reason)
 				return nil
 			}
 			if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
@@ -341,7 +383,7 @@ func newSessionEndCmd(opts *temporalOptions) *cobra.Command {
 			if err != nil {
 				return exitError{code: 3, err: fmt.Errorf("session %s: %w", args[0], err)}
 			}
-			if desc.GetWorkflowExecutionInfo().GetType().GetName() == workflows.WorkflowName {
+			if _, ok := connectOf(desc.GetWorkflowExecutionInfo()); ok {
 				// A Connect server: its job is cancelled, which deletes its driver and executors.
 				if err := c.CancelWorkflow(ctx, args[0], ""); err != nil {
 					return fmt.Errorf("end session %s: %w", args[0], err)

@@ -40,6 +40,7 @@ type config struct {
 	strict                        bool
 	httpAddress, metricsLabels    string
 	controller                    bool
+	pollers                       int
 	leaderNamespace, leaderID     string
 }
 
@@ -66,6 +67,7 @@ func main() {
 		"serve /metrics (Prometheus), /healthz and /readyz here; empty: none (env KINDLING_HTTP_ADDRESS)")
 	flag.StringVar(&cfg.metricsLabels, "metrics-labels", envOr("KINDLING_METRICS_LABELS", "app_type"),
 		"comma-separated labels of the operator-named spark_application_* metrics, from each job's metadata.labels (or namespace); as the operator's --metrics-labels")
+	flag.IntVar(&cfg.pollers, "pollers", 8, "task pollers of each kind (workflow, activity): more take bursts of submissions sooner")
 	flag.BoolVar(&cfg.controller, "controller", os.Getenv("KINDLING_CONTROLLER") == "true",
 		"also run controller mode: every SparkApplication applied to the cluster runs as a job, with its status written back as the Spark operator writes it (env KINDLING_CONTROLLER=true; replicas elect one leader)")
 	flag.StringVar(&cfg.leaderNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", "default"),
@@ -175,7 +177,11 @@ func run(cfg config, log *slog.Logger) error {
 
 	w := worker.New(tc, cfg.taskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.maxActivities,
-		WorkerStopTimeout:                  cfg.stopTimeout,
+		// Bursts (a schedule firing hundreds of jobs at once) need more than the SDK's two
+		// pollers per kind: make bench measures the difference.
+		MaxConcurrentWorkflowTaskPollers: cfg.pollers,
+		MaxConcurrentActivityTaskPollers: cfg.pollers,
+		WorkerStopTimeout:                cfg.stopTimeout,
 		// Supervise heartbeats its progress; clients read the last one for live status.
 		MaxHeartbeatThrottleInterval:     cfg.heartbeatEvery,
 		DefaultHeartbeatThrottleInterval: cfg.heartbeatEvery,

@@ -46,7 +46,9 @@ type SessionResult struct {
 }
 
 var (
+	// A cancel while preparing waits for it, so the cleanup after it sees what it made.
 	prepareSessionOptions = workflow.ActivityOptions{
+		WaitForCancellation:    true,
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 5 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second,
@@ -79,7 +81,6 @@ func SparkSession(ctx workflow.Context, spec session.Spec) (SessionResult, error
 		idle = 0
 	}
 	st := SessionStatus{State: SessionStarting, Namespace: spec.Namespace, Pod: spec.Pod, StartedAt: workflow.Now(ctx)}
-	st.EndsBy = st.StartedAt.Add(maxDur)
 	if err := workflow.SetQueryHandler(ctx, QuerySession, func() (SessionStatus, error) { return st, nil }); err != nil {
 		return SessionResult{}, err
 	}
@@ -101,14 +102,15 @@ func SparkSession(ctx workflow.Context, spec session.Spec) (SessionResult, error
 	if err != nil {
 		st.State, st.Reason = SessionEnded, message(err)
 		_ = workflow.UpsertTypedSearchAttributes(ctx, SearchAttrState.ValueSet(StateFailed))
+		// Nothing may have been made, or part: clean what there is (only this session's).
+		cleanupSession(ctx, spec, activities.SessionReady{Names: session.MakeNames(spec.Pod, info.WorkflowExecution.RunID)})
 		if ctx.Err() != nil {
 			return SessionResult{State: SessionEnded, Reason: "cancelled while starting"}, nil
 		}
-		// Nothing may have been made, or part: clean what there is.
-		cleanupSession(ctx, spec, activities.SessionReady{Names: session.MakeNames(spec.Pod, info.WorkflowExecution.RunID)})
 		return SessionResult{}, temporal.NewNonRetryableApplicationError(message(err), activities.ErrInvalidSpec, nil)
 	}
 	st.State, st.Service, st.ConfigMap, st.Settings = SessionReady, ready.Names.Service, ready.Names.ConfigMap, ready.Settings
+	st.EndsBy = workflow.Now(ctx).Add(maxDur)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**READY** · notebook `%s/%s` · service `%s` · settings in ConfigMap `%s`",
 		spec.Namespace, spec.Pod, ready.Names.Service, ready.Names.ConfigMap))
 

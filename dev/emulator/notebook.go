@@ -32,7 +32,7 @@ const (
 	AnnotationNotebookExecutors = "emulator.kindling.dev/notebook-executors"
 	// labelSession is the label a session puts on the notebook pod; the notebook starts its
 	// SparkContext once it is there (the user ran the session's cell).
-	labelSession = "kindling.dev/session"
+	labelSession = "kindling.dev/session-driver"
 )
 
 // notebooks plays notebooks: once a labelled pod runs and carries a session's label, its
@@ -117,6 +117,11 @@ func (n *notebooks) start(ctx context.Context, pod *corev1.Pod) error {
 	}
 	sum := sha256.Sum256([]byte(string(pod.UID) + pod.Labels[labelSession]))
 	appID := "spark-" + hex.EncodeToString(sum[:16])
+	// KubernetesConf.getResourceNamePrefix: the app name and a unique id, unless set.
+	prefix := conf["spark.kubernetes.executor.podNamePrefix"]
+	if prefix == "" {
+		prefix = "pyspark-shell-" + appID[len("spark-"):len("spark-")+16]
+	}
 	for id := 1; id <= count; id++ {
 		labels := map[string]string{}
 		for k, v := range conf {
@@ -127,7 +132,7 @@ func (n *notebooks) start(ctx context.Context, pod *corev1.Pod) error {
 		labels[LabelAppSelector], labels[LabelRole], labels[LabelExecID] = appID, RoleExecutor, strconv.Itoa(id)
 		exec := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{
-				Name: fmt.Sprintf("%s-exec-%d", conf["spark.kubernetes.executor.podNamePrefix"], id), Namespace: ns, Labels: labels,
+				Name: fmt.Sprintf("%s-exec-%d", prefix, id), Namespace: ns, Labels: labels,
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: types.UID(pod.UID), Controller: ptr.To(true)}},
 			},
 			Spec: corev1.PodSpec{

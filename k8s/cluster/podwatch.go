@@ -196,6 +196,14 @@ func (w *PodWatch) recordLost(key, uid string, oom bool) {
 	w.lost[key][uid] = w.lost[key][uid] || oom
 }
 
+// ForgetApp drops what the watch remembers of an application whose pods are gone for good
+// (a session's executors: client mode has no driver pod whose deletion would do it).
+func (w *PodWatch) ForgetApp(namespace, appID string) {
+	if appID != "" {
+		w.forgetLost(namespace + "/" + appID)
+	}
+}
+
 func (w *PodWatch) forgetLost(key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -35,7 +35,7 @@ func TestValidateRules(t *testing.T) {
 		field string
 		rule  string // substring of the rule
 	}{
-		{"client mode", func(s *job.JobSpec) { s.Mode = job.ModeClient }, "spec.mode", "client mode is not supported yet"},
+		{"client mode", func(s *job.JobSpec) { s.Mode = job.ModeClient }, "spec.mode", "client mode runs the driver outside a job (a notebook): start a session for that pod"},
 		{"bad name", func(s *job.JobSpec) { s.Name = "Spark_Pi" }, "metadata.name", "DNS-1123"},
 		{"k8s memory syntax", func(s *job.JobSpec) { s.Driver.Memory = "1Gi" }, "spec.driver.memory", "Spark does not know"},
 		{"fractional memory", func(s *job.JobSpec) { s.Executor.Memory = "1.5g" }, "spec.executor.memory", "fractional"},

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kindling-dev/kindling/k8s/job"
+	"github.com/kindling-dev/kindling/k8s/render"
 )
 
 // Spec is a session to start.
@@ -49,16 +50,17 @@ const (
 	DriverPort       = 7078
 	BlockManagerPort = 7079
 	UIPort           = 4040
-	// LabelSession marks the notebook pod (the Service's selector) and the executors.
-	LabelSession = "kindling.dev/session"
+	// LabelSession marks the session's executors; LabelSessionDriver the notebook pod alone,
+	// which the Service selects by (executors must never answer for the driver).
+	LabelSession       = "kindling.dev/session"
+	LabelSessionDriver = "kindling.dev/session-driver"
 )
 
 // Names are the objects of a session.
 type Names struct {
-	ID             string // the label value: a short hash of the session's workflow ID
-	Service        string // <pod>-spark, cut to 63
-	ConfigMap      string // <pod>-spark-conf
-	ExecutorPrefix string // unique, ≤ 47 characters
+	ID        string // the label value: a short hash of the session's run
+	Service   string // <pod>-spark, cut to 63 (a DNS-1035 label: it starts with a letter)
+	ConfigMap string // <pod>-spark-conf
 }
 
 // MakeNames derives a session's names from its pod and its workflow ID.
@@ -72,11 +74,13 @@ func MakeNames(pod, workflowID string) Names {
 		}
 		return s
 	}
+	if base == "" || base[0] < 'a' || base[0] > 'z' {
+		base = "nb-" + base // a Service's name starts with a letter
+	}
 	return Names{
-		ID:             id,
-		Service:        cut(base, validation.DNS1035LabelMaxLength-len("-spark")) + "-spark",
-		ConfigMap:      cut(base, 200) + "-spark-conf",
-		ExecutorPrefix: cut(base, 47-1-len(id)) + "-" + id,
+		ID:        id,
+		Service:   cut(base, validation.DNS1035LabelMaxLength-len("-spark")) + "-spark",
+		ConfigMap: cut(base, 200) + "-spark-conf",
 	}
 }
 
@@ -110,6 +114,11 @@ func Check(s *Spec) error {
 			errs = append(errs, job.Invalid(p.Child("conf").Key(k), "is set by the session: %s", reserved[k]))
 		}
 	}
+	// A session's settings are in its history and in a plain ConfigMap: no secrets.
+	for _, e := range render.SecretSettings(&job.JobSpec{SparkApplicationSpec: job.SparkApplicationSpec{SparkConf: s.Conf}}) {
+		errs = append(errs, job.Invalid(p.Child("conf").Key(strings.TrimSuffix(strings.TrimPrefix(e.Field, "spec.sparkConf["), "]")),
+			"looks like a secret: a session's settings are kept in its history and in a plain ConfigMap; give it to the notebook from a Secret"))
+	}
 	err := job.Errors(errs)
 	var ve *job.ValidationError
 	if errors.As(err, &ve) {
@@ -120,17 +129,19 @@ func Check(s *Spec) error {
 
 // reserved are the settings a session hands out itself, and why.
 var reserved = map[string]string{
-	"spark.driver.host":                       "executors reach the notebook through the session's Service",
-	"spark.driver.port":                       "the Service names the port",
-	"spark.driver.blockManager.port":          "the Service names the port",
-	"spark.kubernetes.driver.pod.name":        "the notebook pod owns the executors",
-	"spark.kubernetes.namespace":              "the notebook pod's namespace",
-	"spark.kubernetes.executor.podNamePrefix": "unique per session",
+	"spark.driver.host":                "executors reach the notebook through the session's Service",
+	"spark.driver.port":                "the Service names the port",
+	"spark.driver.blockManager.port":   "the Service names the port",
+	"spark.kubernetes.driver.pod.name": "the notebook pod owns the executors",
+	"spark.kubernetes.namespace":       "the notebook pod's namespace",
 }
 
 // Settings are what the notebook's Spark must be started with: executors reach it through the
 // Service by DNS on fixed ports, are owned by the pod (spark.kubernetes.driver.pod.name) so
 // they go when it goes, and carry the session's label so the session counts and removes them.
+// The executor name prefix is left to Spark, whose default is unique per application: a
+// kernel restarted in the same session starts a new SparkContext whose executors must not
+// take the names of the last one's, still terminating.
 func Settings(s *Spec, n Names) map[string]string {
 	out := map[string]string{}
 	for k, v := range s.Conf {
@@ -145,7 +156,6 @@ func Settings(s *Spec, n Names) map[string]string {
 		"spark.driver.blockManager.port":                  fmt.Sprint(BlockManagerPort),
 		"spark.kubernetes.driver.pod.name":                s.Pod,
 		"spark.kubernetes.namespace":                      s.Namespace,
-		"spark.kubernetes.executor.podNamePrefix":         n.ExecutorPrefix,
 		"spark.kubernetes.container.image":                s.Image,
 		"spark.kubernetes.executor.label." + LabelSession: n.ID,
 	} {

@@ -20,7 +20,6 @@ func TestSettingsMakeExecutorsReachAndBelongToTheNotebook(t *testing.T) {
 		"spark.kubernetes.driver.pod.name":                "jupyter-alice-0",
 		"spark.kubernetes.namespace":                      "team-a",
 		"spark.kubernetes.container.image":                "apache/spark:4.0.4",
-		"spark.kubernetes.executor.podNamePrefix":         "jupyter-alice-0-" + n.ID,
 		"spark.kubernetes.executor.label." + LabelSession: n.ID,
 		"spark.executor.instances":                        "3",
 	} {
@@ -28,7 +27,10 @@ func TestSettingsMakeExecutorsReachAndBelongToTheNotebook(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], want)
 		}
 	}
-	if n2 := MakeNames(s.Pod, "run-2"); n2.ID == n.ID || n2.ExecutorPrefix == n.ExecutorPrefix {
+	if _, ok := got["spark.kubernetes.executor.podNamePrefix"]; ok {
+		t.Error("a fixed executor name prefix: a restarted kernel's executors would collide with the last ones")
+	}
+	if n2 := MakeNames(s.Pod, "run-2"); n2.ID == n.ID {
 		t.Errorf("two sessions of one pod share names: %v %v", n, n2)
 	}
 	props := Properties(got)
@@ -43,11 +45,11 @@ func TestNamesFitKubernetesAndSpark(t *testing.T) {
 	if len(n.Service) > 63 || !strings.HasSuffix(n.Service, "-spark") {
 		t.Errorf("service %q (%d)", n.Service, len(n.Service))
 	}
-	// Spark refuses an executor prefix longer than 47 (Config.scala isValidExecutorPodNamePrefix).
-	if len(n.ExecutorPrefix) > 47 || !strings.HasSuffix(n.ExecutorPrefix, "-"+n.ID) {
-		t.Errorf("executor prefix %q (%d)", n.ExecutorPrefix, len(n.ExecutorPrefix))
-	}
 	if n := MakeNames("Jupyter_Alice.0", "run"); n.Service != "jupyter-alice-0-spark" {
+		t.Errorf("service %q", n.Service)
+	}
+	// A Service's name must start with a letter; a pod's need not.
+	if n := MakeNames("1nb", "run"); n.Service != "nb-1nb-spark" {
 		t.Errorf("service %q", n.Service)
 	}
 }
@@ -68,6 +70,8 @@ func TestCheckRefusesWithTheFieldAndTheReason(t *testing.T) {
 		{"pod in another namespace", func(s *Spec) { s.PodNamespace = "team-b" },
 			`session.podNamespace: the pod is in "team-b", the session in "default"`},
 		{"negative max duration", func(s *Spec) { s.MaxDuration = -time.Second }, "session.maxDuration"},
+		{"a secret in the settings", func(s *Spec) { s.Conf = map[string]string{"spark.hadoop.fs.s3a.secret.key": "wJalr"} },
+			"session.conf[spark.hadoop.fs.s3a.secret.key]: looks like a secret"},
 		{"a setting the session owns", func(s *Spec) { s.Conf = map[string]string{"spark.driver.host": "x"} },
 			"session.conf[spark.driver.host]: is set by the session: executors reach the notebook through the session's Service"},
 	} {
