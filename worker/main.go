@@ -40,7 +40,7 @@ type config struct {
 	strict                        bool
 	httpAddress, metricsLabels    string
 	controller                    bool
-	pollers                       int
+	pollers, kubeQPS              int
 	leaderNamespace, leaderID     string
 }
 
@@ -67,6 +67,7 @@ func main() {
 		"serve /metrics (Prometheus), /healthz and /readyz here; empty: none (env KINDLING_HTTP_ADDRESS)")
 	flag.StringVar(&cfg.metricsLabels, "metrics-labels", envOr("KINDLING_METRICS_LABELS", "app_type"),
 		"comma-separated labels of the operator-named spark_application_* metrics, from each job's metadata.labels (or namespace); as the operator's --metrics-labels")
+	flag.IntVar(&cfg.kubeQPS, "kube-qps", cluster.DefaultQPS, "requests per second to the Kubernetes API server, with bursts of twice that (client-go's default of 5 would queue a burst of submissions)")
 	flag.IntVar(&cfg.pollers, "pollers", 8, "task pollers of each kind (workflow, activity): more take bursts of submissions sooner")
 	flag.BoolVar(&cfg.controller, "controller", os.Getenv("KINDLING_CONTROLLER") == "true",
 		"also run controller mode: every SparkApplication applied to the cluster runs as a job, with its status written back as the Spark operator writes it (env KINDLING_CONTROLLER=true; replicas elect one leader)")
@@ -107,6 +108,10 @@ func run(cfg config, log *slog.Logger) error {
 
 	kc, err := cluster.Connect(cfg.kubeconfig)
 	if err != nil {
+		return err
+	}
+	kc.Config.QPS, kc.Config.Burst = float32(cfg.kubeQPS), cfg.kubeQPS*2
+	if kc, err = cluster.ConnectConfig(kc.Config); err != nil {
 		return err
 	}
 	pods, err := cluster.NewPodWatch(kc.Kube, cfg.watchNamespace, 30*time.Second)

@@ -20,6 +20,12 @@ type Clients struct {
 	Mapper  *restmapper.DeferredDiscoveryRESTMapper
 }
 
+// The client-side rate limit of Connect's clients: requests per second, and the burst above it.
+const (
+	DefaultQPS   = 200
+	DefaultBurst = 400
+)
+
 // Connect loads a kubeconfig by the usual rules: the explicit path when given, else
 // $KUBECONFIG, else ~/.kube/config, else the in-cluster service account.
 func Connect(kubeconfig string) (*Clients, error) {
@@ -31,8 +37,9 @@ func Connect(kubeconfig string) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %w", err)
 	}
-	// One worker supervises thousands of pods: the default 5 QPS would queue its creates.
-	cfg.QPS, cfg.Burst = 50, 100
+	// One worker creates and deletes for hundreds of jobs at once: client-go's default 5 QPS
+	// would queue them. A worker sets its own (--kube-qps); make bench measures the effect.
+	cfg.QPS, cfg.Burst = DefaultQPS, DefaultBurst
 	return ConnectConfig(cfg)
 }
 

@@ -43,6 +43,7 @@ import (
 
 type config struct {
 	mode, out, workerBin, address string
+	kubeQPS                       int
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "docs/benchmarks.md", "where the table goes (\"\": stdout only)")
 	flag.StringVar(&cfg.workerBin, "worker", "bin/kindling-worker", "the kindling-worker binary to measure")
 	flag.StringVar(&cfg.address, "address", envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal")
+	flag.IntVar(&cfg.kubeQPS, "kube-qps", cluster.DefaultQPS, "the measured worker's --kube-qps")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "kindling-bench:", err)
@@ -101,16 +103,28 @@ type row struct {
 	what, kindling, baseline, ratio, note string
 }
 
+// goal is one of the targets, judged on this run's figures.
+type goal struct {
+	what   string
+	met    bool
+	figure string
+}
+
 func run(cfg config) error {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	tc, err := client.Dial(client.Options{HostPort: cfg.address, Logger: tlog.NewStructuredLogger(logger)})
 	if err != nil {
-		return fmt.Errorf("Temporal at %s: %w", cfg.address, err)
+		return fmt.Errorf("connect to Temporal at %s: %w", cfg.address, err)
 	}
 	defer tc.Close()
 	kc, err := cluster.Connect("")
 	if err != nil {
+		return err
+	}
+	// The raw baseline measures the API server, not a client-side rate limit.
+	kc.Config.QPS, kc.Config.Burst = 5000, 10000
+	if kc, err = cluster.ConnectConfig(kc.Config); err != nil {
 		return err
 	}
 	id := uuid.NewString()[:6]
@@ -127,7 +141,8 @@ func run(cfg config) error {
 
 	// Baselines on this process's worker.
 	baseQueue := "bench-base-" + id
-	bw := worker.New(tc, baseQueue, worker.Options{})
+	// The same pollers as kindling-worker's default, so the baseline is like for like.
+	bw := worker.New(tc, baseQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	bw.RegisterWorkflowWithOptions(roundTrips, workflow.RegisterOptions{Name: "BenchRoundTrips"})
 	bw.RegisterWorkflowWithOptions(fiveActivities, workflow.RegisterOptions{Name: "BenchFiveActivities"})
 	bw.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: "BenchNoop"})
@@ -138,7 +153,7 @@ func run(cfg config) error {
 
 	// Kindling's worker, as deployed: its own process, measured from /proc.
 	queue := "bench-" + id
-	wk := exec.Command(cfg.workerBin, "--task-queue", queue, "--sweep-every", "0", "--http-address", "127.0.0.1:0", "--log-level", "warn", "--watch-namespace", ns)
+	wk := exec.Command(cfg.workerBin, "--kube-qps", strconv.Itoa(cfg.kubeQPS), "--task-queue", queue, "--sweep-every", "0", "--http-address", "127.0.0.1:0", "--log-level", "warn", "--watch-namespace", ns)
 	wk.Stderr = os.Stderr
 	if err := wk.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", cfg.workerBin, err)
@@ -151,6 +166,8 @@ func run(cfg config) error {
 		levels = append(levels, 300)
 	}
 	var rows []row
+	var goals []goal
+	var notes []string
 	for _, n := range levels {
 		total := max(n*2, 8)
 		if n == 1 {
@@ -179,6 +196,20 @@ func run(cfg config) error {
 		)
 		if n > 1 {
 			rows = append(rows, row{fmt.Sprintf("worker CPU-seconds per job, %d in flight", n), fmt.Sprintf("%.3f", (cpu1-cpu0)/float64(total)), "", "", "whole job, submit to cleanup"})
+			goals = append(goals,
+				goal{fmt.Sprintf("submissions/min ≥ 0.8× the same-round-trip workflow (%d in flight)", n), k.perMinute >= 0.8*b.perMinute, ratio(k.perMinute, b.perMinute)},
+				goal{fmt.Sprintf("start → driver pod p50 ≤ 1.5× the same-round-trip workflow (%d in flight)", n), k.p50.Seconds() <= 1.5*b.p50.Seconds(), ratio(k.p50.Seconds(), b.p50.Seconds())})
+		}
+		if n > 1 {
+			notes = append(notes, fmt.Sprintf("At %d in flight Kindling submits %s/min, the same-round-trip workflow %s/min, and raw client-go "+
+				"creates the same three objects %s/min: the API server is not the bound (%s of its rate is used). The gap is in the "+
+				"submission path itself — Render, the creates with the ConfigMap's owner patch, their spans and heartbeats — on two cores "+
+				"shared with Temporal, the API server, kwok and the driver emulator (which also plays every job's driver and executors); "+
+				"it is not yet broken down further.",
+				n, f0(k.perMinute), f0(b.perMinute), f0(r.perMinute), ratio(k.perMinute, r.perMinute)))
+		}
+		if n >= 300 {
+			goals = append(goals, goal{"≥ 600 submissions/min with 300 in flight", k.perMinute >= 600, f0(k.perMinute) + "/min"})
 		}
 	}
 	// Whole jobs against five empty activities, 16 in flight.
@@ -196,8 +227,9 @@ func run(cfg config) error {
 	rows = append(rows, row{"history events per one-attempt success", fmt.Sprint(events), "", "", "goal ≤ 60"})
 	rss, _ := procHWM(wk.Process.Pid)
 	rows = append(rows, row{"worker peak RSS", fmt.Sprintf("%d MiB", rss/1024), "", "", "over the whole run"})
+	goals = append(goals, goal{"a one-attempt success ≤ 60 history events", events > 0 && events <= 60, fmt.Sprint(events)})
 
-	table := render(cfg, rows)
+	table := render(cfg, rows, goals, notes)
 	fmt.Print(table)
 	if cfg.out != "" {
 		return os.WriteFile(cfg.out, []byte(table), 0o644)
@@ -468,7 +500,7 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2f×", a/b)
 }
 
-func render(cfg config, rows []row) string {
+func render(cfg config, rows []row, goals []goal, notes []string) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
 	mem := ""
@@ -489,5 +521,19 @@ pod, Service) directly. For whole jobs, a workflow of five empty activities. The
 worker runs as its own process (` + "`bin/kindling-worker`" + `), measured from /proc; the baselines run
 in the benchmark's process.
 `)
+	b.WriteString("\n## Goals, judged on this run\n\n| goal | this run | met |\n|---|---|---|\n")
+	for _, g := range goals {
+		met := "no"
+		if g.met {
+			met = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", g.what, g.figure, met)
+	}
+	b.WriteString("| 1,000 jobs / 10,000 executors on one worker: ≤ 300 MiB RSS, one pod watch, a pod's end seen within 2 s p99, ≤ 20 heartbeats/s | not measured | — |\n")
+	b.WriteString("\n## Reading the misses\n\n")
+	for _, n := range notes {
+		b.WriteString(n + "\n\n")
+	}
+	b.WriteString("The scale run (1,000 running jobs, 10,000 executor pods on one worker) is not built yet: it needs a local cluster without client rate limits and more fake nodes than this stack starts.\n")
 	return b.String()
 }
