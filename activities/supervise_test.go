@@ -12,8 +12,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -143,6 +145,33 @@ func TestSuperviseNamesAMissingConfigMap(t *testing.T) {
 	}
 	if out.Outcome != OutcomeMissingConfig || !strings.Contains(out.Reason, "ConfigMap spark-defaults") {
 		t.Errorf("outcome %q reason %q, want %s naming ConfigMap spark-defaults", out.Outcome, out.Reason, OutcomeMissingConfig)
+	}
+}
+
+// A Pending driver whose Secret volume is missing ends naming it, from the kubelet's
+// FailedMount event, without reading Secrets (the worker may not).
+func TestSuperviseNamesAMissingSecretFromItsEvents(t *testing.T) {
+	fastClocks(t)
+	d := driver("uid-1", corev1.PodPending, func(p *corev1.Pod) {
+		p.Spec.Volumes = []corev1.Volume{{Name: "creds", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "db"}}}}
+	})
+	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e1", Namespace: d.Namespace}, Reason: "FailedMount", Type: corev1.EventTypeWarning,
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: d.Name, Namespace: d.Namespace, UID: d.UID},
+		Message:        `MountVolume.SetUp failed for volume "creds" : secret "db" not found`}
+	other := ev.DeepCopy()
+	other.Name, other.InvolvedObject.UID, other.Message = "e2", "uid-other", `MountVolume.SetUp failed for volume "x" : secret "not-ours" not found`
+	api := fake.NewClientset(d, ev, other)
+	api.PrependReactor("get", "secrets", func(k8stesting.Action) (bool, runtime.Object, error) {
+		t.Error("Supervise read a Secret")
+		return true, nil, nil
+	})
+	a := &Activities{Cluster: cluster.Objects{Kube: api}, Pods: watchOf(t, fake.NewClientset(d))}
+	out, err := supervise(t, a, nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Outcome != OutcomeMissingConfig || !strings.Contains(out.Reason, "Secret db not found") || strings.Contains(out.Reason, "not-ours") {
+		t.Errorf("outcome %q reason %q, want %s naming Secret db alone", out.Outcome, out.Reason, OutcomeMissingConfig)
 	}
 }
 

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -352,20 +353,29 @@ func DriverGone(ctx context.Context, kube kubernetes.Interface, namespace, name,
 }
 
 // MissingConfig names the ConfigMaps and Secrets a pod mounts or reads that do not exist.
+// ConfigMaps are looked up; Secrets never are (a worker has no right to read them): a missing
+// Secret shows in the kubelet's FailedMount events on the pod (`secret "db" not found`), and
+// one read by env in the container's CreateContainerConfigError, which Classify reads.
 func MissingConfig(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) string {
 	var missing []string
 	check := func(kind, name string, optional *bool) {
-		if name == "" || (optional != nil && *optional) {
+		if kind != "ConfigMap" || name == "" || (optional != nil && *optional) {
 			return
 		}
-		var err error
-		if kind == "ConfigMap" {
-			_, err = kube.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		} else {
-			_, err = kube.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		}
-		if apierrors.IsNotFound(err) {
+		if _, err := kube.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 			missing = append(missing, kind+" "+name)
+		}
+	}
+	events, err := kube.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.uid=" + string(pod.UID) + ",reason=FailedMount"})
+	if err == nil {
+		for _, e := range events.Items {
+			if e.InvolvedObject.UID != pod.UID || e.Reason != "FailedMount" {
+				continue
+			}
+			if m := secretNotFound.FindStringSubmatch(e.Message); m != nil {
+				missing = append(missing, "Secret "+m[1])
+			}
 		}
 	}
 	for _, v := range pod.Spec.Volumes {
@@ -403,6 +413,10 @@ func MissingConfig(ctx context.Context, kube kubernetes.Interface, pod *corev1.P
 	return fmt.Sprintf("driver pod %s cannot start: %s not found in namespace %s",
 		pod.Name, strings.Join(dedupe(missing), ", "), pod.Namespace)
 }
+
+// secretNotFound is the kubelet's message for a missing Secret volume
+// (MountVolume.SetUp failed for volume "x" : secret "db" not found).
+var secretNotFound = regexp.MustCompile(`secret "([^"]+)" not found`)
 
 func dedupe(xs []string) []string {
 	seen := map[string]bool{}
