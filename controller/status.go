@@ -65,6 +65,15 @@ func NextStatus(prev v1beta2.SparkApplicationStatus, obs Observed, now time.Time
 			st.SparkApplicationID = id
 		}
 		st.LastSubmissionAttemptTime = d.CreationTimestamp
+		// The UI is served on the driver's headless Service: an address by DNS, where the
+		// operator's own UI Service gives a ClusterIP.
+		if svc := d.Annotations[render.AnnotationDriverService]; svc != "" {
+			port, _ := strconv.Atoi(d.Annotations[render.AnnotationUIPort])
+			st.DriverInfo.WebUIServiceName, st.DriverInfo.WebUIPort = svc, int32(port)
+			if port > 0 {
+				st.DriverInfo.WebUIAddress = fmt.Sprintf("%s.%s.svc:%d", svc, d.Namespace, port)
+			}
+		}
 		if n, err := strconv.Atoi(d.Labels[job.LabelAttempt]); err == nil && n > 0 {
 			st.SubmissionAttempts = max(st.SubmissionAttempts, int32(n))
 			st.ExecutionAttempts = max(st.ExecutionAttempts, int32(n))

@@ -441,6 +441,12 @@ func (e *ctlEnv) examples(t *testing.T) {
 				b, _ := json.Marshal(st)
 				t.Errorf("status lacks what the operator writes: %s", b)
 			}
+			// driverInfo names the UI's service and port, and the service is there.
+			if di := st.DriverInfo; di.WebUIServiceName == "" || di.WebUIPort != 4040 || di.WebUIAddress != fmt.Sprintf("%s.%s.svc:4040", di.WebUIServiceName, e.ns) {
+				t.Errorf("driverInfo %+v", di)
+			} else if _, err := stack.kube.Kube.CoreV1().Services(e.ns).Get(context.Background(), di.WebUIServiceName, metav1.GetOptions{}); err != nil {
+				t.Errorf("driverInfo.webUIServiceName: %v", err)
+			}
 			row := e.table(t, name)
 			if row["Status"] != "COMPLETED" || row["Attempts"] != "1" || row["Start"] == "" || row["Start"] == "<nil>" || row["Finish"] == "" || row["Finish"] == "<nil>" {
 				t.Errorf("kubectl get sparkapp shows %v", row)

@@ -50,6 +50,13 @@ const (
 	LabelOperatorSubmissionID = "sparkoperator.k8s.io/submission-id"
 )
 
+// Annotations on a controller-mode driver: its Service and the UI's port on it, which the
+// SparkApplication's status.driverInfo reports.
+const (
+	AnnotationDriverService = "kindling.dev/driver-service"
+	AnnotationUIPort        = "kindling.dev/ui-port"
+)
+
 // SubmissionID is the operator's submission ID of one attempt of a run: a UUID derived from
 // the run and the attempt, so a retried render gives the same one.
 func SubmissionID(runID string, attempt int) string {
@@ -165,6 +172,13 @@ func Attempt(in *job.JobSpec, opts Options) (*Rendered, error) {
 		u.SetAnnotations(mergeInto(u.GetAnnotations(), workflow))
 	}
 	if app := opts.App; app != nil {
+		// The status's driverInfo names the UI's service and port, read from the driver.
+		driver.Annotations = mergeInto(driver.Annotations, map[string]string{AnnotationDriverService: r.Service.Name})
+		for _, p := range r.Service.Spec.Ports {
+			if p.Name == "spark-ui" {
+				driver.Annotations[AnnotationUIPort] = itoa(int(p.Port))
+			}
+		}
 		// Only the driver is the object's: executors stay the driver's alone (a second owner
 		// blocks their cascading deletion, kubeflow/spark-operator#2961).
 		driver.OwnerReferences = append(driver.OwnerReferences, metav1.OwnerReference{
