@@ -28,7 +28,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -431,34 +430,9 @@ func (r *AppReconciler) annotate(ctx context.Context, app *v1beta2.SparkApplicat
 // writeStatus changes the object's status with change, on the object as it is now, retried
 // on conflicts; an unchanged status is not written.
 func (r *AppReconciler) writeStatus(ctx context.Context, app *v1beta2.SparkApplication, change func(*v1beta2.SparkApplicationStatus)) error {
-	key := ctrlclient.ObjectKeyFromObject(app)
-	first := true
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := app
-		if !first {
-			cur = &v1beta2.SparkApplication{}
-			if err := r.Reader.Get(ctx, key, cur); err != nil {
-				return err
-			}
-		}
-		first = false
-		next := cur.DeepCopy()
-		change(&next.Status)
-		if equalStatus(cur.Status, next.Status) {
-			return nil
-		}
-		if err := r.Client.Status().Update(ctx, next); err != nil {
-			return err
-		}
-		app.Status, app.ResourceVersion = next.Status, next.ResourceVersion
-		return nil
-	})
-}
-
-func equalStatus(a, b v1beta2.SparkApplicationStatus) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return string(x) == string(y)
+	return updateStatus(ctx, r.Client, r.Reader, app,
+		func(a *v1beta2.SparkApplication) any { return a.Status },
+		func(a *v1beta2.SparkApplication) { change(&a.Status) })
 }
 
 // observeRun asks Temporal about run id ("": none yet).

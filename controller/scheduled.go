@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -224,30 +223,9 @@ func (r *ScheduleReconciler) deleteSchedule(ctx context.Context, id string) erro
 }
 
 func (r *ScheduleReconciler) writeStatus(ctx context.Context, s *v1beta2.ScheduledSparkApplication, change func(*v1beta2.ScheduledSparkApplicationStatus)) error {
-	key := ctrlclient.ObjectKeyFromObject(s)
-	first := true
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := s
-		if !first {
-			cur = &v1beta2.ScheduledSparkApplication{}
-			if err := r.Reader.Get(ctx, key, cur); err != nil {
-				return err
-			}
-		}
-		first = false
-		next := cur.DeepCopy()
-		change(&next.Status)
-		x, _ := json.Marshal(cur.Status)
-		y, _ := json.Marshal(next.Status)
-		if string(x) == string(y) {
-			return nil
-		}
-		if err := r.Client.Status().Update(ctx, next); err != nil {
-			return err
-		}
-		s.Status, s.ResourceVersion = next.Status, next.ResourceVersion
-		return nil
-	})
+	return updateStatus(ctx, r.Client, r.Reader, s,
+		func(o *v1beta2.ScheduledSparkApplication) any { return o.Status },
+		func(o *v1beta2.ScheduledSparkApplication) { change(&o.Status) })
 }
 
 // setHash records what the Temporal schedule was last made from ("": nothing).
