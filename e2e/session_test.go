@@ -242,6 +242,14 @@ func TestSessionRefusesWhatSparkWouldFailOn(t *testing.T) {
 	if _, err := stack.kube.Kube.CoreV1().Services(ns).Get(context.Background(), name+"-spark", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("a refused session left its service: %v", err)
 	}
+	// `session end` of a job that is not a session refuses instead of signalling it.
+	run := start(t, testJob(t, map[string]string{"emulator.kindling.dev/duration": "1s"}), stack.taskQueue)
+	if out, code := kindling(t, "session", "end", run.GetID()); code != 2 || !strings.Contains(out, "is not a session (it is a SparkJob)") {
+		t.Errorf("session end of a job: exit %d: %s", code, out)
+	}
+	if _, err := result(t, run, 2*time.Minute); err != nil {
+		t.Errorf("the job: %v", err)
+	}
 }
 
 // A Spark Connect server is a cluster-mode job whose Service exposes the Connect port; it runs

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -288,6 +289,22 @@ func printSession(w io.Writer, id string, st workflows.SessionStatus) {
 	}
 }
 
+// describeSession describes workflow id and says whether it is a Connect server's job; a
+// workflow that is neither a session nor one is refused (exit 2), pointing at `kindling
+// instead ID`, and an unknown one exits 3.
+func describeSession(ctx context.Context, c client.Client, id, instead string) (*workflowservice.DescribeWorkflowExecutionResponse, connectInfo, bool, error) {
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return nil, connectInfo{}, false, exitError{code: 3, err: fmt.Errorf("session %s: %w", id, err)}
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	ci, isConnect := connectOf(info)
+	if !isConnect && info.GetType().GetName() != workflows.SessionWorkflowName {
+		return nil, ci, false, exitError{code: 2, err: fmt.Errorf("%s is not a session (it is a %s): kindling %s %s", id, info.GetType().GetName(), instead, id)}
+	}
+	return desc, ci, isConnect, nil
+}
+
 func newSessionStatusCmd(opts *temporalOptions) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -296,16 +313,12 @@ func newSessionStatusCmd(opts *temporalOptions) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			ctx := cmd.Context()
-			desc, err := c.DescribeWorkflowExecution(ctx, args[0], "")
+			desc, ci, isConnect, err := describeSession(ctx, c, args[0], "status")
 			if err != nil {
-				return exitError{code: 3, err: fmt.Errorf("session %s: %w", args[0], err)}
+				return err
 			}
 			info := desc.GetWorkflowExecutionInfo()
 			out := cmd.OutOrStdout()
-			if _, ok := connectOf(info); !ok && info.GetType().GetName() != workflows.SessionWorkflowName {
-				return exitError{code: 2, err: fmt.Errorf("%s is not a session (it is a %s): kindling status %s", args[0], info.GetType().GetName(), args[0])}
-			}
-			ci, isConnect := connectOf(info)
 			if isConnect && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				st, err := queryStatus(ctx, c, opts.dc, args[0], info.GetExecution().GetRunId())
 				if err != nil {
@@ -379,11 +392,11 @@ func newSessionEndCmd(opts *temporalOptions) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: opts.withClient(func(cmd *cobra.Command, args []string, c client.Client) error {
 			ctx := cmd.Context()
-			desc, err := c.DescribeWorkflowExecution(ctx, args[0], "")
+			_, _, isConnect, err := describeSession(ctx, c, args[0], "cancel")
 			if err != nil {
-				return exitError{code: 3, err: fmt.Errorf("session %s: %w", args[0], err)}
+				return err
 			}
-			if _, ok := connectOf(desc.GetWorkflowExecutionInfo()); ok {
+			if isConnect {
 				// A Connect server: its job is cancelled, which deletes its driver and executors.
 				if err := c.CancelWorkflow(ctx, args[0], ""); err != nil {
 					return fmt.Errorf("end session %s: %w", args[0], err)
