@@ -29,6 +29,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/controller"
 	"github.com/kindling-dev/kindling/k8s/api/v1beta2"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -37,7 +38,7 @@ import (
 	"github.com/kindling-dev/kindling/workflows"
 )
 
-var sparkApps = schema.GroupVersionResource{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications"}
+var sparkApps = activities.SparkApplications
 
 // ctlEnv is one test's controller mode: its own namespace, task queue and leader lease, and
 // two worker replicas with --controller acting as the deployed service account.

@@ -179,7 +179,7 @@ func run(cfg config) error {
 			return err
 		}
 		cpu1, _ := procCPU(wk.Process.Pid)
-		b, err := baselineRoundTrips(ctx, tc, baseQueue, n, total)
+		b, err := baseline(ctx, tc, baseQueue, "BenchRoundTrips", n, total)
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	five, err := baselineFive(ctx, tc, baseQueue, 16, 32)
+	five, err := baseline(ctx, tc, baseQueue, "BenchFiveActivities", 16, 32)
 	if err != nil {
 		return err
 	}
@@ -356,10 +356,11 @@ func submissions(ctx context.Context, tc client.Client, kc *cluster.Clients, ns,
 	return result{perMinute: float64(total) / wall.Minutes(), p50: p50, p99: p99}, nil
 }
 
-func baselineRoundTrips(ctx context.Context, tc client.Client, queue string, n, total int) (result, error) {
-	lat, wall, err := pool(n, total, func(i int) (time.Duration, error) {
+// baseline runs total workflows of type name on this process's worker, n at a time.
+func baseline(ctx context.Context, tc client.Client, queue, name string, n, total int) (result, error) {
+	lat, wall, err := pool(n, total, func(int) (time.Duration, error) {
 		start := time.Now()
-		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: "bench-rt-" + uuid.NewString()}, "BenchRoundTrips")
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: "bench-" + name + "-" + uuid.NewString()}, name)
 		if err != nil {
 			return 0, err
 		}
@@ -370,7 +371,7 @@ func baselineRoundTrips(ctx context.Context, tc client.Client, queue string, n, 
 		return result{}, err
 	}
 	p50, p99 := percentiles(lat)
-	return result{perMinute: float64(total) / wall.Minutes(), p50: p50, p99: p99}, nil
+	return result{perMinute: float64(total) / wall.Minutes(), perSecond: float64(total) / wall.Seconds(), p50: p50, p99: p99}, nil
 }
 
 // rawCreates: what the API server alone costs for one attempt's objects (ConfigMap, pod,
@@ -431,22 +432,6 @@ func wholeJobs(ctx context.Context, tc client.Client, ns, queue string, n, total
 		return result{}, err
 	}
 	return result{perSecond: float64(total) / wall.Seconds(), ids: ids}, nil
-}
-
-func baselineFive(ctx context.Context, tc client.Client, queue string, n, total int) (result, error) {
-	_, wall, err := pool(n, total, func(int) (time.Duration, error) {
-		start := time.Now()
-		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue, ID: "bench-five-" + uuid.NewString()}, "BenchFiveActivities")
-		if err != nil {
-			return 0, err
-		}
-		err = run.Get(ctx, nil) // before the clock is read: a return list is evaluated left to right
-		return time.Since(start), err
-	})
-	if err != nil {
-		return result{}, err
-	}
-	return result{perSecond: float64(total) / wall.Seconds()}, nil
 }
 
 // historyEvents is the most history events a one-attempt success took.
