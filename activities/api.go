@@ -101,6 +101,23 @@ type SuperviseInput struct {
 	ImagePullTimeout time.Duration
 	// MaxRunTime ends the attempt when it has run this long; 0: no bound.
 	MaxRunTime time.Duration
+	// SignalProgress: signal the workflow (SignalProgress) when what a person sees changes.
+	SignalProgress bool
+}
+
+// SignalProgress is the signal Supervise sends its workflow with a LiveProgress: when the
+// driver's phase, the executor counts or the reason change, at most every progressEvery.
+const SignalProgress = "supervise-progress"
+
+// LiveProgress is what a person watching a job sees of its attempt: the driver's phase and
+// the executor counts. DriverPod says which attempt it is of.
+type LiveProgress struct {
+	DriverPod        string `json:"driverPod"`
+	DriverPhase      string `json:"driverPhase"`
+	ExecutorsRunning int    `json:"executorsRunning"`
+	ExecutorsPending int    `json:"executorsPending"`
+	ExecutorsFailed  int    `json:"executorsFailed"`
+	LastReason       string `json:"lastReason,omitempty"`
 }
 
 // Outcome kinds of one attempt, as cluster.Classify names them.

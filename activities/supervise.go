@@ -32,6 +32,9 @@ var (
 	missingGrace = 10 * time.Second
 	// A Pending driver's ConfigMaps and Secrets are checked after this long.
 	missingConfigAfter = 15 * time.Second
+	// A change a person would see is signalled to the workflow at most this often: a few
+	// history events per attempt, not one per pod.
+	progressEvery = 5 * time.Second
 )
 
 // Supervise follows one attempt's driver and executors through the worker's shared pod
@@ -61,6 +64,8 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 	var lastConfigCheck time.Time
 	var lastBeat time.Time
 	var lastSent SuperviseProgress
+	var lastLive LiveProgress
+	var lastSignal time.Time
 	lim := cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout, MaxRunTime: in.MaxRunTime}
 	for {
 		now := time.Now()
@@ -120,6 +125,11 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 			a.Metrics.Heartbeat()
 			lastBeat, lastSent = now, clone(prog)
 		}
+		if live := liveProgress(in.DriverPod, prog); in.SignalProgress && live != lastLive && now.Sub(lastSignal) >= progressEvery {
+			if a.signalProgress(ctx, live) {
+				lastLive, lastSignal = live, now
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return SuperviseOutput{Progress: prog}, ctx.Err()
@@ -127,6 +137,28 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 		case <-tick.C:
 		}
 	}
+}
+
+// liveProgress is the part of prog a person watching the job sees.
+func liveProgress(driverPod string, prog SuperviseProgress) LiveProgress {
+	return LiveProgress{DriverPod: driverPod, DriverPhase: prog.DriverPhase, ExecutorsRunning: prog.ExecutorsRunning,
+		ExecutorsPending: prog.ExecutorsPending, ExecutorsFailed: prog.ExecutorsFailed, LastReason: prog.LastReason}
+}
+
+// signalProgress tells the workflow what its attempt looks like now. A failure costs only
+// liveness (the attempt's result carries the final progress): it is logged and tried again.
+func (a *Activities) signalProgress(ctx context.Context, live LiveProgress) bool {
+	if a.Temporal == nil {
+		return false
+	}
+	info := activity.GetInfo(ctx)
+	sctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := a.Temporal.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalProgress, live); err != nil {
+		logger(ctx).Warn("signal progress", "error", err)
+		return false
+	}
+	return true
 }
 
 // superviseMetrics turns what one Supervise sees into the operator's metrics: the running

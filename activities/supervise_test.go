@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +66,12 @@ func supervise(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeou
 // superviseCounting runs Supervise as supervise does and also counts its heartbeats.
 func superviseCounting(t *testing.T, a *Activities, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, int, error) {
 	t.Helper()
+	return superviseInput(t, a, SuperviseInput{Namespace: "jobs", AppID: "spark-1", DriverPod: "pi-driver", DriverUID: "uid-1"}, heartbeat, timeout)
+}
+
+// superviseInput runs Supervise with in until it returns or timeout passes, counting heartbeats.
+func superviseInput(t *testing.T, a *Activities, in SuperviseInput, heartbeat *SuperviseProgress, timeout time.Duration) (SuperviseOutput, int, error) {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
@@ -85,7 +92,7 @@ func superviseCounting(t *testing.T, a *Activities, heartbeat *SuperviseProgress
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
-	v, err := env.ExecuteActivity(a.Supervise, SuperviseInput{Namespace: "jobs", AppID: "spark-1", DriverPod: "pi-driver", DriverUID: "uid-1"})
+	v, err := env.ExecuteActivity(a.Supervise, in)
 	var out SuperviseOutput
 	if err == nil {
 		err = v.Get(&out)
@@ -207,5 +214,83 @@ func TestSuperviseHeartbeatsOnChangeNotOnEveryTick(t *testing.T) {
 	// About 50 looks in 2.5s; the first beat, and one per 1s floor.
 	if beats < 2 || beats > 5 {
 		t.Errorf("%d heartbeats in 2.5s of an unchanging job, want about 3 (one, then one per floor)", beats)
+	}
+}
+
+// signals records the progress signals Supervise sends its workflow.
+type signals struct {
+	WorkflowDescriber // nil: Supervise calls nothing else
+	mu                sync.Mutex
+	got               []LiveProgress
+}
+
+func (s *signals) SignalWorkflow(_ context.Context, _, _, name string, arg any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == SignalProgress {
+		s.got = append(s.got, arg.(LiveProgress))
+	}
+	return nil
+}
+
+func (s *signals) all() []LiveProgress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got)
+}
+
+// The status a person queries shows the executors that run now: Supervise signals a change
+// of what they would see, a few times per attempt, never once per look.
+func TestSuperviseSignalsWhatChangesAndOnlyThat(t *testing.T) {
+	fastClocks(t) // a look every 50ms
+	every := progressEvery
+	progressEvery = 200 * time.Millisecond
+	t.Cleanup(func() { progressEvery = every })
+	d := driver("uid-1", corev1.PodRunning)
+	watched := fake.NewClientset(d)
+	sig := &signals{}
+	a := &Activities{Cluster: cluster.Objects{Kube: fake.NewClientset(d)}, Pods: watchOf(t, watched), Temporal: sig}
+	executor := func(name string, phase corev1.PodPhase) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "jobs", UID: types.UID(name),
+			Labels: map[string]string{job.LabelSparkAppID: "spark-1", job.LabelSparkRole: job.SparkRoleExecutor}},
+			Status: corev1.PodStatus{Phase: phase}}
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		for _, n := range []string{"exec-1", "exec-2"} {
+			_, _ = watched.CoreV1().Pods("jobs").Create(context.Background(), executor(n, corev1.PodPending), metav1.CreateOptions{})
+		}
+		time.Sleep(300 * time.Millisecond)
+		for _, n := range []string{"exec-1", "exec-2"} {
+			_, _ = watched.CoreV1().Pods("jobs").Update(context.Background(), executor(n, corev1.PodRunning), metav1.UpdateOptions{})
+		}
+	}()
+	in := SuperviseInput{Namespace: "jobs", AppID: "spark-1", DriverPod: "pi-driver", DriverUID: "uid-1", SignalProgress: true}
+	_, _, _ = superviseInput(t, a, in, nil, 2500*time.Millisecond)
+	got := sig.all()
+	if len(got) == 0 {
+		t.Fatal("no progress signalled: the status query would show no executors")
+	}
+	last := got[len(got)-1]
+	want := LiveProgress{DriverPod: "pi-driver", DriverPhase: "Running", ExecutorsRunning: 2}
+	if last != want {
+		t.Errorf("last signal %+v, want %+v", last, want)
+	}
+	// About 50 looks; the job changed three times (driver seen, executors pending, running).
+	if len(got) > 4 {
+		t.Errorf("%d signals for 3 changes in 2.5s: %+v", len(got), got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] == got[i-1] {
+			t.Errorf("signal %d repeats the one before: %+v", i, got[i])
+		}
+	}
+	// Without SignalProgress (a run recorded before it) nothing is signalled.
+	quiet := &signals{}
+	a.Temporal = quiet
+	in.SignalProgress = false
+	_, _, _ = superviseInput(t, a, in, nil, 300*time.Millisecond)
+	if n := len(quiet.all()); n != 0 {
+		t.Errorf("%d signals to a run that did not ask for them", n)
 	}
 }

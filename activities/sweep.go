@@ -13,11 +13,13 @@ import (
 	"github.com/kindling-dev/kindling/k8s/cluster"
 )
 
-// WorkflowDescriber is the part of a Temporal client the sweep and PruneRuns need.
+// WorkflowDescriber is the part of a Temporal client the sweep, PruneRuns and Supervise's
+// progress signals need.
 type WorkflowDescriber interface {
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 	ListWorkflow(ctx context.Context, request *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
 	CancelWorkflow(ctx context.Context, workflowID, runID string) error
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
 // CleanupWorkflowID is the ID of the CleanupAfter a SparkJob run starts to keep its objects

@@ -100,6 +100,11 @@ const versionHistoryLimits = "run-history-limits"
 // operator names, labels and owner, and the last attempt's objects kept for the object.
 const versionControllerMode = "controller-mode"
 
+// versionLiveProgress marks runs whose Supervise signals what it sees (driver phase, executor
+// counts) when it changes, at most every few seconds, so the status query and the UI's current
+// details are live; older runs learned them only when the attempt ended.
+const versionLiveProgress = "live-progress"
+
 // pruneOptions: PruneRuns lists and cancels a few workflows.
 var pruneOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
@@ -146,6 +151,8 @@ type jobRun struct {
 	// createHeartbeat: from versionCreateHeartbeat on, CreateResources heartbeats, so a worker
 	// that dies while creating is noticed in seconds, not at the 2-minute timeout.
 	createHeartbeat bool
+	// live: from versionLiveProgress on, Supervise signals its progress (SignalProgress).
+	live bool
 	// app: from versionControllerMode on, the SparkApplication a controller-mode run is for.
 	app    *AppRef
 	status Status
@@ -176,6 +183,10 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status, nil }); err != nil {
 		return JobResult{}, err
+	}
+	if workflow.GetVersion(ctx, versionLiveProgress, workflow.DefaultVersion, 1) >= 1 {
+		j.live = true
+		workflow.Go(ctx, j.followProgress)
 	}
 	j.upsert(ctx,
 		SearchAttrJobName.ValueSet(spec.Name),
@@ -465,8 +476,8 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	}
 	at.driverUID = c.DriverUID
 
-	// Heartbeats do not reach the workflow: while Supervise runs the query shows this stage
-	// and the attempt's names; its result brings the final progress.
+	// Heartbeats do not reach the workflow: while Supervise runs its progress signals
+	// (versionLiveProgress) keep the status live; its result brings the final progress.
 	j.status.Stage = StageSupervising
 	j.show(ctx)
 	var s activities.SuperviseOutput
@@ -479,6 +490,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 			StartTimeout:     job.SettingDuration(&j.spec, job.ConfDriverStartTimeout, DriverStartTimeout),
 			ImagePullTimeout: job.SettingDuration(&j.spec, job.ConfImagePullTimeout, ImagePullTimeout),
 			MaxRunTime:       job.SettingDuration(&j.spec, job.ConfMaxRunTime, 0),
+			SignalProgress:   j.live,
 		}).Get(ctx, &s)
 	if err != nil {
 		if cancelled(ctx, err) {
@@ -501,6 +513,27 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 		reason = s.Outcome
 	}
 	return done(endRunFailed, reason)
+}
+
+// followProgress applies the progress Supervise signals to the status while that attempt's
+// driver is supervised; a signal that arrives after its attempt ended changes nothing.
+func (j *jobRun) followProgress(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, activities.SignalProgress)
+	for {
+		var p activities.LiveProgress
+		if !ch.Receive(ctx, &p) {
+			return
+		}
+		if j.status.Stage != StageSupervising || p.DriverPod != j.status.DriverPod {
+			continue
+		}
+		j.status.DriverPhase = p.DriverPhase
+		j.status.ExecutorsRunning, j.status.ExecutorsPending, j.status.ExecutorsFailed = p.ExecutorsRunning, p.ExecutorsPending, p.ExecutorsFailed
+		if p.LastReason != "" {
+			j.status.LastReason = p.LastReason
+		}
+		j.show(ctx)
+	}
 }
 
 // renderApp is what Render needs of the run's SparkApplication, in controller mode.
@@ -627,8 +660,9 @@ func (j *jobRun) finish(ctx workflow.Context, state, reason string) (JobResult, 
 }
 
 // show puts the job's live state where the Temporal UI shows a run's current details. It
-// records nothing in history; executor counts come from Supervise's heartbeat, which the UI
-// shows under the pending activity.
+// records nothing in history; executor counts come from Supervise's progress signals (and,
+// for runs recorded before them, from its heartbeat, which the UI shows under the pending
+// activity).
 func (j *jobRun) show(ctx workflow.Context) {
 	st := j.status
 	var b strings.Builder

@@ -777,3 +777,43 @@ func TestCurrentDetailsShowTheLiveState(t *testing.T) {
 	require.Contains(t, details, "attempt 1")
 	require.Contains(t, details, res.Attempts[0].DriverPod)
 }
+
+// While an attempt runs, the status query and the UI's current details show what Supervise
+// last signalled: the executors running now, not the 0 known before the attempt ended. A
+// signal about another attempt's driver changes nothing.
+func TestStatusShowsTheExecutorsSuperviseSignals(t *testing.T) {
+	c := newCluster(t)
+	c.superviseAfter = 10 * time.Minute
+	query := func() Status {
+		v, err := c.env.QueryWorkflow(QueryStatus)
+		require.NoError(t, err)
+		var st Status
+		require.NoError(t, v.Get(&st))
+		return st
+	}
+	var live, stale Status
+	var details string
+	c.env.RegisterDelayedCallback(func() {
+		st := query()
+		c.env.SignalWorkflow(activities.SignalProgress, activities.LiveProgress{DriverPod: st.DriverPod, DriverPhase: "Running", ExecutorsRunning: 2, ExecutorsPending: 1})
+	}, 3*time.Minute)
+	c.env.RegisterDelayedCallback(func() {
+		live = query()
+		v, err := c.env.QueryWorkflow("__temporal_workflow_metadata")
+		require.NoError(t, err)
+		var md sdkpb.WorkflowMetadata
+		require.NoError(t, v.Get(&md))
+		details = md.GetCurrentDetails()
+		c.env.SignalWorkflow(activities.SignalProgress, activities.LiveProgress{DriverPod: "someone-else-driver", DriverPhase: "Failed", ExecutorsFailed: 9})
+	}, 4*time.Minute)
+	c.env.RegisterDelayedCallback(func() { stale = query() }, 5*time.Minute)
+
+	c.run(t, spec(ttl(0)))
+
+	require.Equal(t, StageSupervising, live.Stage)
+	require.Equal(t, "Running", live.DriverPhase)
+	require.Equal(t, 2, live.ExecutorsRunning)
+	require.Equal(t, 1, live.ExecutorsPending)
+	require.Contains(t, details, "Running, executors 2 running, 1 pending, 0 failed")
+	require.Equal(t, live, stale, "a signal about another driver changed the status")
+}
