@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // PruneInput names a schedule's finished runs of one kind whose objects are kept for log
@@ -24,6 +26,9 @@ type PruneInput struct {
 	// Keep is how many of the newest such runs, besides ExceptRunID, keep their objects.
 	Keep        int
 	ExceptRunID string
+	// Namespace is where the runs' objects are. Set: runs that keep their objects by a
+	// delete-after mark (KeepObjects) have them deleted; unset, only CleanupAfters are cancelled.
+	Namespace string
 }
 
 // PruneOutput names the runs whose objects were released for deletion.
@@ -32,8 +37,9 @@ type PruneOutput struct {
 }
 
 // PruneRuns applies a schedule's run history limit: of its finished runs of one kind, all but
-// the newest Keep have their objects deleted now, by cancelling the CleanupAfter that keeps
-// them (which deletes at once, as on any cancel). Runs whose objects are already gone, and
+// the newest Keep have their objects deleted now: those kept by a delete-after mark at once,
+// those an older run's CleanupAfter keeps by cancelling it (which deletes at once, as on any
+// cancel). Runs whose objects are already gone, and
 // runs of other kinds, are left alone.
 func (a *Activities) PruneRuns(ctx context.Context, in PruneInput) (PruneOutput, error) {
 	var out PruneOutput
@@ -46,8 +52,19 @@ func (a *Activities) PruneRuns(ctx context.Context, in PruneInput) (PruneOutput,
 	}
 	runs = slices.DeleteFunc(runs, func(r ScheduleRun) bool { return r.RunID == in.ExceptRunID || r.Closed == nil })
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Closed.After(*runs[j].Closed) })
+	var kept map[string]bool
+	if in.Namespace != "" && a.Pods != nil {
+		kept = a.Pods.KeptRuns(in.Namespace)
+	}
 	for i, r := range runs {
 		if i < in.Keep {
+			continue
+		}
+		if label := job.RunLabel(job.RunKey(r.WorkflowID, r.RunID)); kept[label] {
+			if err := a.Cluster.Delete(ctx, in.Namespace, "", "", []string{job.LabelRun + "=" + label}); err != nil {
+				return out, fmt.Errorf("release the objects of %s: %w", r.WorkflowID, err)
+			}
+			out.Released = append(out.Released, r.WorkflowID+"/"+r.RunID)
 			continue
 		}
 		err := a.Temporal.CancelWorkflow(ctx, CleanupWorkflowID(r.RunID), "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -39,8 +40,8 @@ type SweepOutput struct {
 }
 
 // Sweep removes the objects of runs that ended without cleaning up: terminated from the UI
-// or killed by a bug. It leaves alone a run still open, one whose CleanupAfter still keeps its
-// objects for their time to live, objects whose workflow another open run of the same ID may be
+// or killed by a bug, and those whose delete-after mark has passed. It leaves alone a run still
+// open, one whose delete-after mark or CleanupAfter still keeps its objects for their time to live, objects whose workflow another open run of the same ID may be
 // using (after a Reset), objects whose workflow this Temporal namespace does not know (another
 // deployment's, or past retention), objects without Kindling's workflow annotation, and the
 // objects of a SparkApplication run in controller mode, which go when the object goes.
@@ -63,7 +64,11 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, err
 			activity.RecordHeartbeat(ctx, len(out.Deleted))
 		}
 		ended := false
-		if r.App == "" { // a SparkApplication's objects go with it (their owner reference)
+		switch {
+		case !r.DeleteAfter.IsZero():
+			// A finished job keeps them for its time to live, then they go.
+			ended = !time.Now().Before(r.DeleteAfter)
+		case r.App == "": // a SparkApplication's objects go with it (their owner reference)
 			if ended, err = a.ended(ctx, r); err != nil {
 				return out, err
 			}

@@ -204,7 +204,7 @@ func saveHistoryAs(t *testing.T, id, name string) {
 }
 
 func TestSucceedsWithExecutors(t *testing.T) {
-	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "6s"})
+	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "10s"})
 	run := start(t, spec, stack.taskQueue)
 	sel := job.LabelWorkflow + "=" + job.WorkflowLabel(run.GetID()) + "," + job.LabelSparkRole + "=driver"
 	waitFor(t, 90*time.Second, "the driver pod", func() bool { return countPods(t, sel) == 1 })
@@ -215,6 +215,12 @@ func TestSucceedsWithExecutors(t *testing.T) {
 			appID = st.AppID
 		}
 		return appID != "" && countPods(t, job.LabelSparkAppID+"="+appID+","+job.LabelSparkRole+"=executor") == 2
+	})
+	// The status query itself (the UI's Queries tab, `temporal workflow query`) shows them.
+	waitFor(t, 30*time.Second, "the status query to show two executors running", func() bool {
+		v, err := stack.temporal.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.QueryStatus)
+		var st workflows.Status
+		return err == nil && v.Get(&st) == nil && st.Stage == workflows.StageSupervising && st.ExecutorsRunning == 2 && st.DriverPhase == "Running"
 	})
 	res, err := result(t, run, 3*time.Minute)
 	if err != nil {

@@ -108,11 +108,14 @@ func setup(m *testing.M) (int, error) {
 		MaxHeartbeatThrottleInterval: 2 * time.Second, DefaultHeartbeatThrottleInterval: 2 * time.Second,
 	})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		Cluster: cluster.Objects{Kube: wk.Kube, Dynamic: wk.Dynamic, Mapper: wk.Mapper},
 		Pods:    pods, HTTP: &http.Client{Timeout: time.Minute},
 		Temporal: stack.temporal,
-	})
+	}
+	w.RegisterActivity(acts)
+	// As the worker does: kept objects go once their time to live ends.
+	go activities.ExpireEvery(ctx, acts, 5*time.Second, logger)
 	if err := w.Start(); err != nil {
 		return 0, fmt.Errorf("start in-process worker: %w", err)
 	}

@@ -295,6 +295,6 @@ func TestScheduledPipelineTasksShareTheLogicalDate(t *testing.T) {
 			}
 			t.Errorf("task %s: drivers %v; want one with %s", n, got, want)
 		}
-		_ = stack.temporal.CancelWorkflow(context.Background(), workflows.CleanupWorkflowID(r.RunID), "")
+		release(t, r.WorkflowID, r.RunID)
 	}
 }

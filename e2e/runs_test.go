@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -106,24 +108,31 @@ func TestResetGivesARunItsOwnObjects(t *testing.T) {
 		t.Fatalf("%d drivers of the workflow, want both runs' (each kept for its TTL)", n)
 	}
 
-	// The first run's delayed cleanup ends (cancelled: it deletes at once) and takes only its own.
-	cleanup := workflows.CleanupWorkflowID(first.GetRunID())
-	if err := stack.temporal.CancelWorkflow(ctx, cleanup, ""); err != nil {
-		t.Fatal(err)
+	// No workflow stays open to keep them (its row looked like a running job in the UI): the
+	// closed runs' objects carry their delete-after mark.
+	for _, r := range []string{first.GetRunID(), reset.GetRunId()} {
+		if _, err := stack.temporal.DescribeWorkflowExecution(ctx, workflows.CleanupWorkflowID(r), ""); err == nil {
+			t.Errorf("a CleanupAfter keeps run %s's objects open in Temporal", r)
+		}
 	}
-	_ = stack.temporal.GetWorkflow(ctx, cleanup, "").Get(ctx, nil)
+	if res1.KeptUntil == nil || time.Until(*res1.KeptUntil) < 9*time.Minute {
+		t.Fatalf("the first run's result says its driver is kept until %v, want 10 minutes on", res1.KeptUntil)
+	}
+	// The first run's time to live ends (a user shortens it by the mark) and its deletion
+	// takes only its own.
+	expireNow(t, ns, firstDriver)
 	waitFor(t, time.Minute, "the first run's driver to go", func() bool {
 		_, err := stack.kube.Kube.CoreV1().Pods(ns).Get(ctx, firstDriver, metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
 	if p, err := stack.kube.Kube.CoreV1().Pods(ns).Get(ctx, secondDriver, metav1.GetOptions{}); err != nil || p.DeletionTimestamp != nil {
-		t.Fatalf("the first run's cleanup touched the reset run's driver %s: %v", secondDriver, err)
+		t.Fatalf("the first run's deletion touched the reset run's driver %s: %v", secondDriver, err)
 	}
-	cleanup = workflows.CleanupWorkflowID(reset.GetRunId())
-	if err := stack.temporal.CancelWorkflow(ctx, cleanup, ""); err != nil {
-		t.Fatal(err)
-	}
-	_ = stack.temporal.GetWorkflow(ctx, cleanup, "").Get(ctx, nil)
+	expireNow(t, ns, secondDriver)
+	waitFor(t, time.Minute, "the reset run's objects to go", func() bool {
+		_, err := stack.kube.Kube.CoreV1().Pods(ns).Get(ctx, secondDriver, metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
 	assertNothingLeft(t, first.GetID(), res2)
 }
 
@@ -277,4 +286,30 @@ func TestExecutorsTakeTheUsersPodNamePrefix(t *testing.T) {
 		t.Fatalf("state %s (%s), err %v: want COMPLETED", res.State, res.Reason, err)
 	}
 	assertNothingLeft(t, run.GetID(), res)
+}
+
+// expireNow moves a kept driver's delete-after mark to now, as a user does to delete a
+// finished job's objects before their time to live ends.
+func expireNow(t *testing.T, ns, pod string) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, job.AnnotationDeleteAfter, time.Now().UTC().Format(time.RFC3339))
+	if _, err := stack.kube.Kube.CoreV1().Pods(ns).Patch(context.Background(), pod, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("mark %s to go now: %v", pod, err)
+	}
+}
+
+// release ends the time to live of a finished run's kept objects, so a test leaves nothing.
+func release(t *testing.T, workflowID, runID string) {
+	t.Helper()
+	sel := job.LabelRun + "=" + job.RunLabel(job.RunKey(workflowID, runID))
+	pods, err := stack.kube.Kube.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		t.Errorf("list the pods of %s: %v", workflowID, err)
+		return
+	}
+	for _, p := range pods.Items {
+		if _, kept := p.Annotations[job.AnnotationDeleteAfter]; kept {
+			expireNow(t, p.Namespace, p.Name)
+		}
+	}
 }

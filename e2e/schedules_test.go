@@ -232,7 +232,7 @@ func TestScheduleBackfillRunsEachDateOnce(t *testing.T) {
 	mustKindling(t, "schedule", "backfill", id, "--from", from, "--to", from, "--reprocess", "all")
 	waitFor(t, 2*time.Minute, "the reprocessed date", func() bool { return len(scheduleRuns(t, id)) == 4 })
 	for _, r := range scheduleRuns(t, id) {
-		_ = stack.temporal.CancelWorkflow(context.Background(), workflows.CleanupWorkflowID(r.RunID), "")
+		release(t, r.WorkflowID, r.RunID)
 	}
 }
 
@@ -260,7 +260,7 @@ func TestScheduleKeepsItsLastSuccessfulDriver(t *testing.T) {
 		t.Errorf("the newest successful run has %d driver pods; its schedule keeps 1 for its logs", n)
 	}
 	for _, r := range runs {
-		_ = stack.temporal.CancelWorkflow(context.Background(), workflows.CleanupWorkflowID(r.RunID), "")
+		release(t, r.WorkflowID, r.RunID)
 	}
 }
 

@@ -238,6 +238,9 @@ func formatResult(res workflows.JobResult) string {
 		}
 		fmt.Fprintf(&b, "  driver %s, memory %s\n", a.DriverPod, a.DriverMemory)
 	}
+	if res.KeptUntil != nil && len(res.Attempts) > 0 {
+		fmt.Fprintf(&b, "  driver %s kept until %s, then deleted\n", res.Attempts[len(res.Attempts)-1].DriverPod, res.KeptUntil.Local().Format(time.RFC3339))
+	}
 	if n := len(res.Attempts); n > 0 && res.Attempts[n-1].LogTail != "" {
 		fmt.Fprintf(&b, "  the end of the driver's log:\n")
 		for _, l := range strings.Split(strings.TrimRight(res.Attempts[n-1].LogTail, "\n"), "\n") {

@@ -17,7 +17,8 @@ func newSweepCmd(opts *temporalOptions) *cobra.Command {
 		Use:   "sweep",
 		Short: "Remove the objects of jobs that ended without cleaning up (terminated from the UI, or killed by a bug)",
 		Long: "Runs the sweep a worker also runs on a schedule: every Kindling object whose workflow run has\n" +
-			"ended, and that no delayed cleanup keeps for its time to live, is deleted.",
+			"ended, and that is not kept for its time to live, is deleted; kept objects whose time to live\n" +
+			"has ended are deleted too.",
 		Args: cobra.NoArgs,
 		RunE: opts.withClient(func(cmd *cobra.Command, _ []string, c client.Client) error {
 			ctx := cmd.Context()

@@ -34,7 +34,7 @@ type config struct {
 	logFormat, logLevel           string
 	stopTimeout, heartbeatEvery   time.Duration
 	maxActivities                 int
-	sweepEvery                    time.Duration
+	sweepEvery, expireEvery       time.Duration
 	codec                         codec.Settings
 	allowNamespaces               string
 	strict                        bool
@@ -57,6 +57,7 @@ func main() {
 	flag.DurationVar(&cfg.heartbeatEvery, "progress-interval", 5*time.Second, "how often a supervised job's progress (driver phase, executor counts) reaches Temporal")
 	flag.IntVar(&cfg.maxActivities, "max-activities", 2000, "most activities (mostly supervisors) one worker runs at once")
 	flag.DurationVar(&cfg.sweepEvery, "sweep-every", 10*time.Minute, "how often the sweep removes what ended jobs left (a Temporal Schedule per task queue); 0: no schedule")
+	flag.DurationVar(&cfg.expireEvery, "expire-every", 15*time.Second, "how often the worker deletes finished jobs' objects whose time to live has ended (their kindling.dev/delete-after mark)")
 	flag.StringVar(&cfg.codec.KeysDir, "codec-keys-dir", os.Getenv(codec.EnvKeysDir),
 		"encrypt payloads (job specs, results, failure messages) in Temporal with the AES-256 keys in this directory, a mounted Secret (env "+codec.EnvKeysDir+"; or keys in env "+codec.EnvKeys+")")
 	flag.StringVar(&cfg.allowNamespaces, "allow-namespace", os.Getenv("KINDLING_ALLOWED_NAMESPACES"),
@@ -192,7 +193,7 @@ func run(cfg config, log *slog.Logger) error {
 		DefaultHeartbeatThrottleInterval: cfg.heartbeatEvery,
 	})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		Cluster: cluster.Objects{Kube: kc.Kube, Dynamic: kc.Dynamic, Mapper: kc.Mapper},
 		Pods:    pods,
 		HTTP:    &http.Client{Timeout: 10 * time.Minute},
@@ -202,7 +203,11 @@ func run(cfg config, log *slog.Logger) error {
 		Strict:            cfg.strict,
 		Temporal:          tc,
 		Metrics:           m,
-	})
+	}
+	w.RegisterActivity(acts)
+	if cfg.expireEvery > 0 {
+		go activities.ExpireEvery(ctx, acts, cfg.expireEvery, log)
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -133,6 +133,8 @@ type Status struct {
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
 	// Dates are what a scheduled, backfilled or dated run stands for.
 	Dates *job.Dates `json:"dates,omitempty"`
+	// KeptUntil: the last attempt's objects (its driver, for its logs) are kept until then.
+	KeptUntil *time.Time `json:"keptUntil,omitempty"`
 }
 
 // JobResult is SparkJob's result.
@@ -162,6 +164,9 @@ type JobResult struct {
 	// TraceID is the OpenTelemetry trace of the job (when tracing is on): from `kindling
 	// submit` through each stage to the Kubernetes calls.
 	TraceID string `json:"traceId,omitempty"`
+	// KeptUntil: the last attempt's objects (its driver, for its logs) are kept until then
+	// for the job's time to live, and deleted after it.
+	KeptUntil *time.Time `json:"keptUntil,omitempty"`
 }
 
 // AttemptResult is one attempt: one set of driver, service and conf objects with fresh names.

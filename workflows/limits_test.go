@@ -8,25 +8,18 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/kindling-dev/kindling/activities"
 	"github.com/kindling-dev/kindling/k8s/job"
 )
 
-// runScheduled runs a schedule's SparkJob and returns the CleanupAfter delays it asked for and
-// the PruneRuns calls it made.
+// runScheduled runs a schedule's SparkJob and returns how long it asked its objects to be kept
+// and the PruneRuns calls it made.
 func runScheduled(t *testing.T, outcome activities.SuperviseOutput, ref ScheduleRef, mutate ...func(*job.JobSpec)) (*cluster, []time.Duration, []activities.PruneInput) {
 	t.Helper()
 	c := newCluster(t)
 	c.supervise = []activities.SuperviseOutput{outcome}
-	var delays []time.Duration
 	var prunes []activities.PruneInput
-	c.env.OnWorkflow(CleanupAfterWorkflowName, mock.Anything, mock.Anything).Return(
-		func(_ workflow.Context, in CleanupAfterInput) error {
-			delays = append(delays, in.Delay)
-			return nil
-		})
 	c.env.OnActivity(a.PruneRuns, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PruneInput) (activities.PruneOutput, error) {
 			prunes = append(prunes, in)
@@ -35,7 +28,7 @@ func runScheduled(t *testing.T, outcome activities.SuperviseOutput, ref Schedule
 	c.mock()
 	c.env.ExecuteWorkflow(WorkflowName, spec(mutate...), Carry{Schedule: &ref})
 	require.True(t, c.env.IsWorkflowCompleted())
-	return c, delays, prunes
+	return c, c.kept(), prunes
 }
 
 func TestScheduledSuccessKeepsItsDriverForTheHistoryLimit(t *testing.T) {
@@ -44,7 +37,7 @@ func TestScheduledSuccessKeepsItsDriverForTheHistoryLimit(t *testing.T) {
 	require.Empty(t, c.cleanups, "a schedule keeps its last successful run's driver (successfulRunHistoryLimit 1)")
 	require.Equal(t, []time.Duration{ScheduledRunKeep}, delays)
 	require.Equal(t, []activities.PruneInput{{ScheduleID: "etl.nightly", Status: enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
-		Keep: 0, ExceptRunID: "default-test-run-id"}}, prunes, "the older successful runs' drivers are released")
+		Keep: 0, ExceptRunID: "default-test-run-id", Namespace: "jobs"}}, prunes, "the older successful runs' drivers are released")
 }
 
 func TestScheduledFailureWithLimitZeroCleansUpAtOnce(t *testing.T) {

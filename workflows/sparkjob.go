@@ -105,6 +105,17 @@ const versionControllerMode = "controller-mode"
 // details are live; older runs learned them only when the attempt ended.
 const versionLiveProgress = "live-progress"
 
+// versionKeepByMark marks runs that keep a finished attempt's objects for their time to live
+// by marking them (KeepObjects: the worker deletes them once the mark's time passes) instead of
+// a CleanupAfter child, whose row looked like a running job in the UI for the whole TTL.
+const versionKeepByMark = "keep-by-mark"
+
+// keepOptions: KeepObjects patches a few objects.
+var keepOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
+}
+
 // pruneOptions: PruneRuns lists and cancels a few workflows.
 var pruneOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
@@ -153,6 +164,8 @@ type jobRun struct {
 	createHeartbeat bool
 	// live: from versionLiveProgress on, Supervise signals its progress (SignalProgress).
 	live bool
+	// keepByMark: this run keeps its last attempt's objects by a delete-after mark.
+	keepByMark bool
 	// app: from versionControllerMode on, the SparkApplication a controller-mode run is for.
 	app    *AppRef
 	status Status
@@ -362,7 +375,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		if limited {
 			ttl, why = j.historyKeep(state)
 		}
-		kept = state != StateCancelled && ttl > 0 && j.cleanupLater(ctx, last, ttl, why)
+		kept = state != StateCancelled && ttl > 0 && j.keep(ctx, last, ttl, why)
 		if !kept {
 			j.status.Stage = StageCleaningUp
 			j.show(ctx)
@@ -577,6 +590,26 @@ func (j *jobRun) cleanup(ctx workflow.Context, at *attempt) {
 	}
 }
 
+// keep keeps the attempt's objects for ttl: from versionKeepByMark on by marking them, before
+// it by CleanupAfter. False: they could not be kept; clean up now instead.
+func (j *jobRun) keep(ctx workflow.Context, at *attempt, ttl time.Duration, why string) bool {
+	if workflow.GetVersion(ctx, versionKeepByMark, workflow.DefaultVersion, 1) < 1 {
+		return j.cleanupLater(ctx, at, ttl, why)
+	}
+	j.keepByMark = true
+	c := j.cleanupInput(at)
+	until := workflow.Now(ctx).Add(ttl).UTC()
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, keepOptions), a.KeepObjects,
+		activities.KeepInput{Namespace: c.Namespace, Selector: c.Selector, Until: until}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("could not mark the objects to keep; cleaning up now", "error", err)
+		return false
+	}
+	j.status.LastReason = fmt.Sprintf("objects kept for %s (%s), deleted after %s", ttl, why, until.Format(time.RFC3339))
+	j.status.KeptUntil, j.result.KeptUntil = &until, &until
+	return true
+}
+
 // cleanupLater starts CleanupAfter for the attempt and returns once the child has started, so
 // the result does not wait for the TTL. False: it could not start; clean up now instead.
 func (j *jobRun) cleanupLater(ctx workflow.Context, at *attempt, ttl time.Duration, why string) bool {
@@ -629,6 +662,10 @@ func (j *jobRun) prune(ctx workflow.Context, state string, kept bool) {
 	}
 	in := activities.PruneInput{ScheduleID: j.carry.Schedule.ID, Status: status, Keep: max(keep, 0),
 		ExceptRunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	if j.version >= 1 {
+		// Older runs may keep their objects by a mark, found by their run's label here.
+		in.Namespace = j.spec.Namespace
+	}
 	var out activities.PruneOutput
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pruneOptions), a.PruneRuns, in).Get(ctx, &out); err != nil {
 		workflow.GetLogger(ctx).Warn("run history limit not applied", "error", err)
@@ -687,6 +724,9 @@ func (j *jobRun) show(ctx workflow.Context) {
 	}
 	if st.LastReason != "" {
 		b.WriteString(fmt.Sprintf("\n\n%s", st.LastReason))
+	}
+	if st.KeptUntil != nil {
+		b.WriteString(fmt.Sprintf("\n\nobjects kept until %s", st.KeptUntil.Format(time.RFC3339)))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
 }

@@ -40,6 +40,7 @@ type cluster struct {
 	renders  []render.Options
 	creates  []string // driver pod names
 	cleanups []cleanupCall
+	keeps    []keepCall
 	// supervise[i] is attempt i+1's outcome; the last one repeats.
 	supervise []activities.SuperviseOutput
 	// createErr[i] fails attempt i+1's CreateResources; nil entries (or past the end) succeed.
@@ -61,6 +62,22 @@ type cluster struct {
 type cleanupCall struct {
 	in activities.CleanupInput
 	at time.Time
+}
+
+type keepCall struct {
+	in activities.KeepInput
+	at time.Time
+}
+
+// kept is how long each KeepObjects call asked the objects to be kept.
+func (c *cluster) kept() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []time.Duration
+	for _, k := range c.keeps {
+		out = append(out, k.in.Until.Sub(k.at))
+	}
+	return out
 }
 
 func spec(mutate ...func(*job.JobSpec)) job.JobSpec {
@@ -141,6 +158,13 @@ func (c *cluster) mock() {
 	env.OnActivity(a.CreateResources, mock.Anything, mock.Anything).Return(c.create).Maybe()
 	env.OnActivity(a.Supervise, mock.Anything, mock.Anything).After(c.superviseAfter).Return(c.superviseFn).Maybe()
 	env.OnActivity(a.Cleanup, mock.Anything, mock.Anything).Return(c.cleanup).Maybe()
+	env.OnActivity(a.KeepObjects, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.KeepInput) (activities.KeepOutput, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.keeps = append(c.keeps, keepCall{in: in, at: c.env.Now()})
+			return activities.KeepOutput{Marked: 3}, nil
+		}).Maybe()
 }
 
 // start runs a workflow to its end with the fakes installed.
@@ -256,6 +280,7 @@ func TestOneAttemptSucceeds(t *testing.T) {
 	require.Equal(t, job.AttemptSelector(job.RunKey(testWorkflowID, testRunID), 1), c.cleanups[0].in.Selector)
 	require.Equal(t, "uid-"+at.DriverPod, c.cleanups[0].in.DriverUID, "the driver is deleted only under the UID Create returned")
 	require.Empty(t, c.children, "no delayed cleanup: nothing is kept")
+	require.Empty(t, c.keeps, "nothing is kept")
 
 	// The UI finds the job by name, namespace, app id, attempt and final state.
 	final := map[string]string{}
@@ -544,6 +569,7 @@ func TestCancelDeletesDriverAtOnce(t *testing.T) {
 	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
 	require.Less(t, c.cleanups[0].at.Sub(res.Attempts[0].StartedAt), 11*time.Minute)
 	require.Empty(t, c.children, "no delayed cleanup: nothing is kept")
+	require.Empty(t, c.keeps, "nothing is kept")
 
 	v, qerr := c.env.QueryWorkflow(QueryStatus)
 	require.NoError(t, qerr)
@@ -564,54 +590,64 @@ func TestCancelWhileWaitingToRetryLeavesNothing(t *testing.T) {
 	require.Len(t, c.cleanups, 1, "attempt 1 was already deleted; no second delete")
 }
 
+// A failed driver is kept for its logs by marking the attempt's objects with the time they
+// may go: no workflow stays open for the TTL (its row looked like a running job in the UI).
 func TestFailureKeepsDriverForTTLWithoutHoldingTheResult(t *testing.T) {
 	c := newCluster(t)
 	c.supervise = []activities.SuperviseOutput{failed(2)}
-	var childStarted time.Time
-	var childID string
-	c.env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
-		childStarted, childID = c.env.Now(), info.WorkflowExecution.ID
-	})
-	// Stop when SparkJob ends, as a client waiting on its result would.
-	c.env.SetDetachedChildWait(false)
 
 	res := c.run(t, spec())
 
 	require.Equal(t, StateFailed, res.State)
-	require.False(t, childStarted.IsZero(), "CleanupAfter was started")
-	require.Equal(t, CleanupWorkflowID("default-test-run-id"), childID)
+	require.Empty(t, c.children, "no CleanupAfter: nothing stays open for the TTL")
 	require.Empty(t, c.cleanups, "the failed driver is kept for its logs")
+	require.Equal(t, []time.Duration{DefaultFailureTTL}, c.kept())
+	require.Equal(t, job.AttemptSelector(job.RunKey("default-test-workflow-id", "default-test-run-id"), 1), c.keeps[0].in.Selector)
+	require.Equal(t, "jobs", c.keeps[0].in.Namespace)
+	v, err := c.env.QueryWorkflow(QueryStatus)
+	require.NoError(t, err)
+	var st Status
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, c.keeps[0].in.Until, st.KeptUntil.UTC())
+	require.NotNil(t, res.KeptUntil, "the result says how long the driver stays")
+	require.Equal(t, c.keeps[0].in.Until, res.KeptUntil.UTC())
 }
 
-func TestCleanupAfterDeletesOnceTTLEnds(t *testing.T) {
+// Runs recorded before the mark kept their objects with CleanupAfter: it deletes once its
+// delay ends.
+func TestCleanupAfterDeletesOnceItsDelayEnds(t *testing.T) {
+	c := newCluster(t)
+	startedAt := c.env.Now()
+
+	c.start(CleanupAfterWorkflowName, CleanupAfterInput{Delay: time.Hour,
+		Cleanup: activities.CleanupInput{Namespace: "jobs", DriverPod: "p-driver", Selector: "kindling.dev/run=x,kindling.dev/attempt=1"}})
+
+	require.NoError(t, c.env.GetWorkflowError())
+	require.Equal(t, []string{"p-driver"}, c.cleanedPods())
+	require.GreaterOrEqual(t, c.cleanups[0].at.Sub(startedAt), time.Hour)
+}
+
+// A marking that fails (the API server refused it) must not leave the objects forever:
+// they are deleted at once.
+func TestKeepThatFailsCleansUpAtOnce(t *testing.T) {
 	c := newCluster(t)
 	c.supervise = []activities.SuperviseOutput{failed(2)}
-	var childStarted time.Time
-	c.env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
-		childStarted = c.env.Now()
-	})
+	c.env.OnActivity(a.KeepObjects, mock.Anything, mock.Anything).Return(activities.KeepOutput{},
+		temporal.NewNonRetryableApplicationError("forbidden", "Forbidden", nil))
 
-	res := c.run(t, spec()) // the environment also runs the abandoned child to its end
+	res := c.run(t, spec())
 
 	require.Equal(t, StateFailed, res.State)
 	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
-	require.GreaterOrEqual(t, c.cleanups[0].at.Sub(childStarted), DefaultFailureTTL)
-	require.Contains(t, c.cleanups[0].in.Selector, job.LabelAttempt+"=1")
 }
 
 func TestExplicitTTLAppliesToSuccess(t *testing.T) {
 	c := newCluster(t)
-	var delays []time.Duration
-	c.env.OnWorkflow(CleanupAfterWorkflowName, mock.Anything, mock.Anything).Return(
-		func(_ workflow.Context, in CleanupAfterInput) error {
-			delays = append(delays, in.Delay)
-			return nil
-		})
 
 	res := c.run(t, spec(ttl(600)))
 
 	require.Equal(t, StateCompleted, res.State)
-	require.Equal(t, []time.Duration{600 * time.Second}, delays)
+	require.Equal(t, []time.Duration{600 * time.Second}, c.kept())
 	require.Empty(t, c.cleanups)
 }
 

@@ -6,8 +6,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kindling-dev/kindling/k8s/job"
 	"github.com/kindling-dev/kindling/k8s/render"
@@ -23,6 +27,9 @@ type Run struct {
 	// object's lifetime, not the run's, decides when they go.
 	App     string
 	Objects []string
+	// DeleteAfter, when set, is the earliest delete-after of the run's objects: a finished
+	// job keeps them until then for its time to live.
+	DeleteAfter time.Time
 }
 
 // Selector selects every object of the run, all attempts.
@@ -52,6 +59,9 @@ func (o Objects) Runs(ctx context.Context, namespace string) ([]Run, error) {
 		}
 		if app := m.Labels[render.LabelOperatorAppName]; app != "" {
 			r.App = app
+		}
+		if t, ok := DeleteAfter(m); ok && (r.DeleteAfter.IsZero() || t.Before(r.DeleteAfter)) {
+			r.DeleteAfter = t
 		}
 		r.Objects = append(r.Objects, kind+"/"+m.Name)
 	}
@@ -95,4 +105,82 @@ func (o Objects) Runs(ctx context.Context, namespace string) ([]Run, error) {
 
 func (r Run) String() string {
 	return fmt.Sprintf("%s/%s (run %s): %s", r.Namespace, r.WorkflowID, r.RunID, strings.Join(r.Objects, ", "))
+}
+
+// DeleteAfter reads an object's delete-after annotation; false when it has none (or one
+// that is not a time: such an object is not kept by Kindling's rule).
+func DeleteAfter(m metav1.ObjectMeta) (time.Time, bool) {
+	v := m.Annotations[job.AnnotationDeleteAfter]
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	return t, err == nil
+}
+
+// Keep marks the objects selector selects in namespace (pods, services, ConfigMaps, claims)
+// to be deleted after until, and returns how many it marked. Marking again moves the time.
+func (o Objects) Keep(ctx context.Context, namespace, selector string, until time.Time) (int, error) {
+	core := o.Kube.CoreV1()
+	list := metav1.ListOptions{LabelSelector: selector}
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, job.AnnotationDeleteAfter, until.UTC().Format(time.RFC3339)))
+	n := 0
+	mark := func(what string, names []string, do func(name string) error) error {
+		for _, name := range names {
+			if err := do(name); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("mark %s %s/%s to keep: %w", what, namespace, name, err)
+			}
+			n++
+		}
+		return nil
+	}
+	mp := types.MergePatchType
+	var po metav1.PatchOptions
+	pods, err := core.Pods(namespace).List(ctx, list)
+	if err != nil {
+		return n, fmt.Errorf("list pods with %s: %w", selector, err)
+	}
+	if err := mark("pod", namesOf(pods.Items, func(p corev1.Pod) string { return p.Name }), func(name string) error {
+		_, err := core.Pods(namespace).Patch(ctx, name, mp, patch, po)
+		return err
+	}); err != nil {
+		return n, err
+	}
+	svcs, err := core.Services(namespace).List(ctx, list)
+	if err != nil {
+		return n, fmt.Errorf("list services with %s: %w", selector, err)
+	}
+	if err := mark("service", namesOf(svcs.Items, func(s corev1.Service) string { return s.Name }), func(name string) error {
+		_, err := core.Services(namespace).Patch(ctx, name, mp, patch, po)
+		return err
+	}); err != nil {
+		return n, err
+	}
+	cms, err := core.ConfigMaps(namespace).List(ctx, list)
+	if err != nil {
+		return n, fmt.Errorf("list ConfigMaps with %s: %w", selector, err)
+	}
+	if err := mark("ConfigMap", namesOf(cms.Items, func(c corev1.ConfigMap) string { return c.Name }), func(name string) error {
+		_, err := core.ConfigMaps(namespace).Patch(ctx, name, mp, patch, po)
+		return err
+	}); err != nil {
+		return n, err
+	}
+	pvcs, err := core.PersistentVolumeClaims(namespace).List(ctx, list)
+	if err != nil {
+		return n, fmt.Errorf("list claims with %s: %w", selector, err)
+	}
+	err = mark("claim", namesOf(pvcs.Items, func(c corev1.PersistentVolumeClaim) string { return c.Name }), func(name string) error {
+		_, err := core.PersistentVolumeClaims(namespace).Patch(ctx, name, mp, patch, po)
+		return err
+	})
+	return n, err
+}
+
+func namesOf[T any](items []T, name func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = name(it)
+	}
+	return out
 }

@@ -222,7 +222,7 @@ func (w *PodWatch) wake(key string) {
 }
 
 // slim strips a pod of what supervision never reads before the cache keeps it: managed fields
-// and annotations on every pod, and on executors their volumes, init containers, scheduling
+// and annotations (but the delete-after of a kept driver) on every pod, and on executors their volumes, init containers, scheduling
 // constraints and containers' env, mounts, commands and resources (the driver keeps its
 // volumes and env: a Pending driver's missing ConfigMaps and Secrets are found through them).
 func slim(obj any) (any, error) {
@@ -231,7 +231,11 @@ func slim(obj any) (any, error) {
 		return obj, nil
 	}
 	p.ManagedFields = nil
+	keep := p.Annotations[job.AnnotationDeleteAfter]
 	p.Annotations = nil
+	if keep != "" {
+		p.Annotations = map[string]string{job.AnnotationDeleteAfter: keep}
+	}
 	if p.Labels[job.LabelSparkRole] != job.SparkRoleExecutor {
 		return p, nil
 	}
@@ -244,4 +248,36 @@ func slim(obj any) (any, error) {
 	}
 	p.Status.InitContainerStatuses = nil
 	return p, nil
+}
+
+// Expired lists the cached pods whose delete-after annotation (job.AnnotationDeleteAfter) is
+// at or before now: a finished job's kept driver whose time to live has ended.
+func (w *PodWatch) Expired(now time.Time) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, obj := range w.informer.GetStore().List() {
+		p, ok := obj.(*corev1.Pod)
+		if !ok {
+			continue
+		}
+		if t, ok := DeleteAfter(p.ObjectMeta); ok && !t.After(now) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// KeptRuns is the set of run labels (job.LabelRun) of the cached pods in namespace that carry
+// a delete-after mark: the finished runs whose objects are still kept.
+func (w *PodWatch) KeptRuns(namespace string) map[string]bool {
+	out := map[string]bool{}
+	for _, obj := range w.informer.GetStore().List() {
+		p, ok := obj.(*corev1.Pod)
+		if !ok || p.Namespace != namespace {
+			continue
+		}
+		if _, kept := DeleteAfter(p.ObjectMeta); kept && p.Labels[job.LabelRun] != "" {
+			out[p.Labels[job.LabelRun]] = true
+		}
+	}
+	return out
 }

@@ -10,6 +10,9 @@ const (
 	LabelAttempt       = "kindling.dev/attempt"  // "1", "2", …
 	AnnotationWorkflow = "kindling.dev/workflow-id"
 	AnnotationRun      = "kindling.dev/run-id" // the workflow run that owns the object
+	// AnnotationDeleteAfter (RFC 3339) is set on a finished job's kept objects: the worker
+	// deletes them once it has passed. Set it to an earlier time to delete them sooner.
+	AnnotationDeleteAfter = "kindling.dev/delete-after"
 
 	LabelSparkAppID   = "spark-app-selector"
 	LabelSparkRole    = "spark-role"
