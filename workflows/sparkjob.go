@@ -116,6 +116,13 @@ var keepOptions = workflow.ActivityOptions{
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
 }
 
+// versionCurrent marks runs that start with every change above at its latest version: one
+// marker (and one TemporalChangeVersion upsert) instead of one per change, so a job's history
+// is shorter and Temporal's visibility store is written less. Runs recorded before it ask
+// each change as they did. A new change goes behind its own GetVersion, asked by every run;
+// the next bundle of them may become versionCurrent's version 2.
+const versionCurrent = "current-2026-11"
+
 // pruneOptions: PruneRuns lists and cancels a few workflows.
 var pruneOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
@@ -166,6 +173,8 @@ type jobRun struct {
 	live bool
 	// keepByMark: this run keeps its last attempt's objects by a delete-after mark.
 	keepByMark bool
+	// current: from versionCurrent on, every change before it is on without asking.
+	current bool
 	// app: from versionControllerMode on, the SparkApplication a controller-mode run is for.
 	app    *AppRef
 	status Status
@@ -186,18 +195,22 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		result: JobResult{State: StateRunning, Attempts: []AttemptResult{}, Dependencies: []activities.Dependency{}},
 	}
 	logger := workflow.GetLogger(ctx)
-	j.version = workflow.GetVersion(ctx, versionRunIdentity, workflow.DefaultVersion, 1)
+	j.current = workflow.GetVersion(ctx, versionCurrent, workflow.DefaultVersion, 1) >= 1
+	j.version = 1
+	if !j.current {
+		j.version = workflow.GetVersion(ctx, versionRunIdentity, workflow.DefaultVersion, 1)
+	}
 	if j.version >= 1 {
 		j.runID = workflow.GetInfo(ctx).WorkflowExecution.RunID
 	}
-	j.createHeartbeat = workflow.GetVersion(ctx, versionCreateHeartbeat, workflow.DefaultVersion, 1) >= 1
-	if carry.App != nil && workflow.GetVersion(ctx, versionControllerMode, workflow.DefaultVersion, 1) >= 1 {
+	j.createHeartbeat = j.changed(ctx, versionCreateHeartbeat)
+	if carry.App != nil && j.changed(ctx, versionControllerMode) {
 		j.app = carry.App
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return j.status, nil }); err != nil {
 		return JobResult{}, err
 	}
-	if workflow.GetVersion(ctx, versionLiveProgress, workflow.DefaultVersion, 1) >= 1 {
+	if j.changed(ctx, versionLiveProgress) {
 		j.live = true
 		workflow.Go(ctx, j.followProgress)
 	}
@@ -212,7 +225,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 
 	// Validate: a bad spec fails the workflow itself; nothing has been created.
 	in := activities.ValidateInput{Spec: spec}
-	if workflow.GetVersion(ctx, versionLogicalDates, workflow.DefaultVersion, 1) >= 1 {
+	if j.changed(ctx, versionLogicalDates) {
 		in.Dates = datesInput(ctx, carry)
 	}
 	var v activities.ValidateOutput
@@ -287,7 +300,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		again, wait := nextAttempt(j.spec.RestartPolicy, at.end, counts)
 		if again && n >= MaxAttempts {
 			// History must stay bounded: the job goes on in a new run of the same workflow.
-			if workflow.GetVersion(ctx, versionContinueAsNew, workflow.DefaultVersion, 1) >= 1 {
+			if j.changed(ctx, versionContinueAsNew) {
 				continueAsNew = true
 			} else {
 				logger.Warn("attempt limit reached", "attempts", n)
@@ -360,7 +373,7 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 	// child workflow that outlives this one, so the result does not wait for it. A scheduled
 	// run keeps them for its schedule's run history limit instead.
 	limited := state != StateCancelled && j.carry.Schedule != nil &&
-		workflow.GetVersion(ctx, versionHistoryLimits, workflow.DefaultVersion, 1) >= 1
+		j.changed(ctx, versionHistoryLimits)
 	kept := false
 	if last != nil && last.created && j.app != nil && state != StateCancelled && last.driverUID != "" {
 		// The operator keeps a finished driver until its SparkApplication goes (its
@@ -593,7 +606,7 @@ func (j *jobRun) cleanup(ctx workflow.Context, at *attempt) {
 // keep keeps the attempt's objects for ttl: from versionKeepByMark on by marking them, before
 // it by CleanupAfter. False: they could not be kept; clean up now instead.
 func (j *jobRun) keep(ctx workflow.Context, at *attempt, ttl time.Duration, why string) bool {
-	if workflow.GetVersion(ctx, versionKeepByMark, workflow.DefaultVersion, 1) < 1 {
+	if !j.changed(ctx, versionKeepByMark) {
 		return j.cleanupLater(ctx, at, ttl, why)
 	}
 	j.keepByMark = true
@@ -729,6 +742,12 @@ func (j *jobRun) show(ctx workflow.Context) {
 		b.WriteString(fmt.Sprintf("\n\nobjects kept until %s", st.KeptUntil.Format(time.RFC3339)))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+// changed tells whether this run has the change: every run from versionCurrent on has it;
+// a run recorded before asks GetVersion, as it did when it was recorded.
+func (j *jobRun) changed(ctx workflow.Context, change string) bool {
+	return j.current || workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
 }
 
 // pick is old for runs recorded before versionRunIdentity, else current.
