@@ -24,9 +24,10 @@ var (
 	// start timeout) fire on the clock, and a heartbeat must go out well within the
 	// activity's heartbeat timeout.
 	superviseTick = 5 * time.Second
-	// A heartbeat goes out when the progress changes, and at least this often: well inside
-	// the workflow's 30 s heartbeat timeout, and a thousand idle jobs cost 50 RPC/s, not 200.
-	heartbeatFloor = 20 * time.Second
+	// A heartbeat goes out when the progress changes, and at least this often, or every half
+	// heartbeat timeout if that is sooner: with the 2-minute timeout of current runs a thousand
+	// idle jobs cost under 17 RPC/s (one every tick would be 200).
+	heartbeatFloor = 60 * time.Second
 	// A driver missing from the cache is confirmed with a fresh read only after this
 	// long, so a watch that lags behind the create does not end a live job.
 	missingGrace = 10 * time.Second
@@ -64,6 +65,10 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 	var lastConfigCheck time.Time
 	var lastBeat time.Time
 	var lastSent SuperviseProgress
+	floor := heartbeatFloor
+	if t := activity.GetInfo(ctx).HeartbeatTimeout; t > 0 {
+		floor = min(floor, t/2)
+	}
 	var lastLive LiveProgress
 	var lastSignal time.Time
 	lim := cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout, MaxRunTime: in.MaxRunTime}
@@ -120,7 +125,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 				}
 			}
 		}
-		if !reflect.DeepEqual(prog, lastSent) || now.Sub(lastBeat) >= heartbeatFloor {
+		if !reflect.DeepEqual(prog, lastSent) || now.Sub(lastBeat) >= floor {
 			recordHeartbeat(ctx, prog)
 			a.Metrics.Heartbeat()
 			lastBeat, lastSent = now, clone(prog)

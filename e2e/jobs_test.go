@@ -388,6 +388,7 @@ func TestCancelStopsTheJob(t *testing.T) {
 }
 
 func TestWorkerKilledDuringSupervisionResumes(t *testing.T) {
+	t.Parallel() // its supervisor is taken over after the 2-minute heartbeat timeout
 	w := newOwnWorker(t, stack.taskQueue+"-kill")
 	spec := testJob(t, map[string]string{"emulator.kindling.dev/duration": "40s"})
 	run := start(t, spec, w.queue)

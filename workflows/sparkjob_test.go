@@ -788,7 +788,7 @@ func TestHeartbeatingActivitiesHaveHeartbeatTimeouts(t *testing.T) {
 	res := c.run(t, spec(ttl(0)))
 
 	require.Equal(t, StateCompleted, res.State)
-	for name, want := range map[string]time.Duration{"FetchDependencies": time.Minute, "CreateResources": 20 * time.Second, "Supervise": 30 * time.Second, "Cleanup": 30 * time.Second} {
+	for name, want := range map[string]time.Duration{"FetchDependencies": time.Minute, "CreateResources": 20 * time.Second, "Supervise": 2 * time.Minute, "Cleanup": 30 * time.Second} {
 		require.Equal(t, want, got[name].heartbeat, "%s heartbeat timeout", name)
 	}
 	require.Greater(t, got["Supervise"].deadline, 365*24*time.Hour, "Supervise must not be capped at a day")
