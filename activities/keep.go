@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -40,21 +41,29 @@ func (a *Activities) KeepObjects(ctx context.Context, in KeepInput) (KeepOutput,
 // function, not a method: Temporal registers Activities' methods as activities.)
 func DeleteExpired(ctx context.Context, a *Activities, now time.Time) ([]string, error) {
 	var deleted []string
+	var errs []error
+	done := map[string]bool{}
 	for _, p := range a.Pods.Expired(now) {
 		run, attempt := p.Labels[job.LabelRun], p.Labels[job.LabelAttempt]
-		if run == "" || p.Labels[job.LabelManagedBy] != job.ManagedByValue {
-			continue // not made by Kindling: its mark is not ours to act on
+		if run == "" || p.Labels[job.LabelManagedBy] != job.ManagedByValue || p.Labels[job.LabelSparkRole] != job.SparkRoleDriver {
+			continue // not a driver Kindling made: its mark is not ours to act on
 		}
 		sel := job.LabelRun + "=" + run
 		if attempt != "" {
 			sel += "," + job.LabelAttempt + "=" + attempt
 		}
+		if done[p.Namespace+" "+sel] {
+			continue
+		}
+		done[p.Namespace+" "+sel] = true
 		if err := a.Cluster.Delete(ctx, p.Namespace, "", "", []string{sel}); err != nil {
-			return deleted, fmt.Errorf("delete the expired objects of %s/%s: %w", p.Namespace, p.Name, err)
+			// One namespace that refuses must not hold up the others.
+			errs = append(errs, fmt.Errorf("delete the expired objects of %s/%s: %w", p.Namespace, p.Name, err))
+			continue
 		}
 		deleted = append(deleted, p.Namespace+"/"+p.Name)
 	}
-	return deleted, nil
+	return deleted, errors.Join(errs...)
 }
 
 // ExpireEvery runs DeleteExpired every interval until ctx ends: the worker's deleter of the

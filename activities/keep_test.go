@@ -46,6 +46,7 @@ func names(t *testing.T, cs *fake.Clientset) []string {
 func marked(name, run, attempt string, until time.Time) metav1.ObjectMeta {
 	m := labelled("", name, run, attempt)
 	m.Labels[job.LabelSparkAppID] = "spark-" + run
+	m.Labels[job.LabelSparkRole] = job.SparkRoleDriver
 	m.Annotations = map[string]string{job.AnnotationDeleteAfter: until.UTC().Format(time.RFC3339)}
 	return m
 }
@@ -115,6 +116,8 @@ func TestDeleteExpiredTakesOnlyWhatIsDue(t *testing.T) {
 		&corev1.Pod{ObjectMeta: marked("b-driver", "run-b", "1", now.Add(time.Hour))},
 		&corev1.ConfigMap{ObjectMeta: labelled("configmap", "b-conf", "run-b", "1")},
 		&corev1.Pod{ObjectMeta: foreign},
+		// A running job's executor with a mark a user gave it: only a driver's mark counts.
+		&corev1.Pod{ObjectMeta: executorMarked("c-exec-1", "run-c", now.Add(-time.Hour))},
 	}
 	cs := fake.NewClientset(objs...)
 	deleteCollectionByLabel(cs)
@@ -126,7 +129,7 @@ func TestDeleteExpiredTakesOnlyWhatIsDue(t *testing.T) {
 	if want := []string{"jobs/a-driver"}; !slices.Equal(deleted, want) {
 		t.Errorf("deleted %q, want %q", deleted, want)
 	}
-	if got, want := names(t, cs), []string{"b-conf", "b-driver", "their-driver"}; !slices.Equal(got, want) {
+	if got, want := names(t, cs), []string{"b-conf", "b-driver", "c-exec-1", "their-driver"}; !slices.Equal(got, want) {
 		t.Errorf("left %q, want %q", got, want)
 	}
 }
@@ -148,8 +151,8 @@ func (c *closedRuns) DescribeWorkflowExecution(_ context.Context, workflowID, ru
 		Status:    enumspb.WORKFLOW_EXECUTION_STATUS_FAILED}}, nil
 }
 
-// The sweep keeps a closed run's objects while their mark says so, deletes them once it has
-// passed, and asks Temporal only about runs without a mark.
+// The sweep keeps a closed run's objects while their mark says so without asking Temporal,
+// and deletes them once it has passed and Temporal says the run is closed.
 func TestSweepHonoursTheMark(t *testing.T) {
 	now := time.Now()
 	withWorkflow := func(m metav1.ObjectMeta, wf string) metav1.ObjectMeta {
@@ -176,7 +179,7 @@ func TestSweepHonoursTheMark(t *testing.T) {
 		t.Errorf("kept %d runs, want 1", out.Kept)
 	}
 	for _, wf := range tc.described {
-		if wf == "wf-kept" || wf == "wf-due" {
+		if wf == "wf-kept" {
 			t.Errorf("the sweep asked Temporal about %s: its mark says all", wf)
 		}
 	}
@@ -238,4 +241,10 @@ func TestPruneDeletesTheOlderRunsMarkedObjects(t *testing.T) {
 	if got, want := names(t, cs), []string{"day3-driver"}; !slices.Equal(got, want) {
 		t.Errorf("left %q, want the newest run's only", got)
 	}
+}
+
+func executorMarked(name, run string, until time.Time) metav1.ObjectMeta {
+	m := marked(name, run, "1", until)
+	m.Labels[job.LabelSparkRole] = job.SparkRoleExecutor
+	return m
 }

@@ -2,10 +2,12 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	corev1 "k8s.io/api/core/v1"
 
@@ -33,8 +35,10 @@ var (
 	missingGrace = 10 * time.Second
 	// A Pending driver's ConfigMaps and Secrets are checked after this long.
 	missingConfigAfter = 15 * time.Second
-	// A change a person would see is signalled to the workflow at most this often: a few
-	// history events per attempt, not one per pod.
+	// A change a person would see is signalled to the workflow at most this often, or every
+	// hundredth of the attempt's age if that is longer: a few history events per attempt, not
+	// one per pod, and a days-long attempt whose executors come and go stays far from
+	// Temporal's history limit (about 600 signals in its first day, 100 more a tenfold).
 	progressEvery = 5 * time.Second
 )
 
@@ -71,6 +75,8 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 	}
 	var lastLive LiveProgress
 	var lastSignal time.Time
+	signalling := in.SignalProgress
+	began := time.Now()
 	lim := cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout, MaxRunTime: in.MaxRunTime}
 	for {
 		now := time.Now()
@@ -130,9 +136,15 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 			a.Metrics.Heartbeat()
 			lastBeat, lastSent = now, clone(prog)
 		}
-		if live := liveProgress(in.DriverPod, prog); in.SignalProgress && live != lastLive && now.Sub(lastSignal) >= progressEvery {
-			if a.signalProgress(ctx, live) {
-				lastLive, lastSignal = live, now
+		if live := liveProgress(in.DriverPod, prog); signalling && live != lastLive && now.Sub(lastSignal) >= max(progressEvery, now.Sub(began)/100) {
+			lastSignal = now // a failure waits as long as a success
+			switch err := a.signalProgress(ctx, live); {
+			case err == nil:
+				lastLive = live
+			case isNotFound(err):
+				signalling = false // the run is closed or gone: no one reads them
+			default:
+				logger(ctx).Warn("signal progress; trying again later", "error", err)
 			}
 		}
 		select {
@@ -151,19 +163,20 @@ func liveProgress(driverPod string, prog SuperviseProgress) LiveProgress {
 }
 
 // signalProgress tells the workflow what its attempt looks like now. A failure costs only
-// liveness (the attempt's result carries the final progress): it is logged and tried again.
-func (a *Activities) signalProgress(ctx context.Context, live LiveProgress) bool {
+// liveness: the attempt's result carries the final progress.
+func (a *Activities) signalProgress(ctx context.Context, live LiveProgress) error {
 	if a.Temporal == nil {
-		return false
+		return errors.New("this worker has no Temporal client")
 	}
 	info := activity.GetInfo(ctx)
 	sctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	if err := a.Temporal.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalProgress, live); err != nil {
-		logger(ctx).Warn("signal progress", "error", err)
-		return false
-	}
-	return true
+	return a.Temporal.SignalWorkflow(sctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalProgress, live)
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
 }
 
 // superviseMetrics turns what one Supervise sees into the operator's metrics: the running

@@ -3,12 +3,14 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	corev1 "k8s.io/api/core/v1"
@@ -217,38 +219,44 @@ func TestSuperviseHeartbeatsOnChangeNotOnEveryTick(t *testing.T) {
 	}
 }
 
-// signals records the progress signals Supervise sends its workflow.
+// signals records the progress signals Supervise sends its workflow, and when; fail, when set,
+// is the error each signal gets.
 type signals struct {
 	WorkflowDescriber // nil: Supervise calls nothing else
 	mu                sync.Mutex
 	got               []LiveProgress
+	at                []time.Time
+	calls             int
+	fail              error
 }
 
 func (s *signals) SignalWorkflow(_ context.Context, _, _, name string, arg any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if name == SignalProgress {
-		s.got = append(s.got, arg.(LiveProgress))
+	if name != SignalProgress {
+		return nil
 	}
+	s.calls++
+	s.at = append(s.at, time.Now())
+	if s.fail != nil {
+		return s.fail
+	}
+	s.got = append(s.got, arg.(LiveProgress))
 	return nil
 }
 
-func (s *signals) all() []LiveProgress {
+func (s *signals) all() ([]LiveProgress, []time.Time, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.got)
+	return slices.Clone(s.got), slices.Clone(s.at), s.calls
 }
 
-// The status a person queries shows the executors that run now: Supervise signals a change
-// of what they would see, a few times per attempt, never once per look.
-func TestSuperviseSignalsWhatChangesAndOnlyThat(t *testing.T) {
-	fastClocks(t) // a look every 50ms
-	every := progressEvery
-	progressEvery = 200 * time.Millisecond
-	t.Cleanup(func() { progressEvery = every })
+// executorsComeAndGo runs a driver whose six executors appear one every 30ms, then turn
+// Running one every 30ms: twelve changes a person would see, in two bursts.
+func executorsComeAndGo(t *testing.T, sig *signals, signal bool, run time.Duration) {
+	t.Helper()
 	d := driver("uid-1", corev1.PodRunning)
 	watched := fake.NewClientset(d)
-	sig := &signals{}
 	a := &Activities{Cluster: cluster.Objects{Kube: fake.NewClientset(d)}, Pods: watchOf(t, watched), Temporal: sig}
 	executor := func(name string, phase corev1.PodPhase) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "jobs", UID: types.UID(name),
@@ -256,41 +264,80 @@ func TestSuperviseSignalsWhatChangesAndOnlyThat(t *testing.T) {
 			Status: corev1.PodStatus{Phase: phase}}
 	}
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		for _, n := range []string{"exec-1", "exec-2"} {
-			_, _ = watched.CoreV1().Pods("jobs").Create(context.Background(), executor(n, corev1.PodPending), metav1.CreateOptions{})
+		time.Sleep(200 * time.Millisecond)
+		for i := range 6 {
+			_, _ = watched.CoreV1().Pods("jobs").Create(context.Background(), executor(fmt.Sprint("exec-", i), corev1.PodPending), metav1.CreateOptions{})
+			time.Sleep(30 * time.Millisecond)
 		}
-		time.Sleep(300 * time.Millisecond)
-		for _, n := range []string{"exec-1", "exec-2"} {
-			_, _ = watched.CoreV1().Pods("jobs").Update(context.Background(), executor(n, corev1.PodRunning), metav1.UpdateOptions{})
+		time.Sleep(400 * time.Millisecond)
+		for i := range 6 {
+			_, _ = watched.CoreV1().Pods("jobs").Update(context.Background(), executor(fmt.Sprint("exec-", i), corev1.PodRunning), metav1.UpdateOptions{})
+			time.Sleep(30 * time.Millisecond)
 		}
 	}()
-	in := SuperviseInput{Namespace: "jobs", AppID: "spark-1", DriverPod: "pi-driver", DriverUID: "uid-1", SignalProgress: true}
-	_, _, _ = superviseInput(t, a, in, nil, 2500*time.Millisecond)
-	got := sig.all()
+	in := SuperviseInput{Namespace: "jobs", AppID: "spark-1", DriverPod: "pi-driver", DriverUID: "uid-1", SignalProgress: signal}
+	_, _, _ = superviseInput(t, a, in, nil, run)
+}
+
+func throttle(t *testing.T, every time.Duration) {
+	fastClocks(t) // a look every 50ms
+	was := progressEvery
+	progressEvery = every
+	t.Cleanup(func() { progressEvery = was })
+}
+
+// The status a person queries shows the executors that run now: Supervise signals what they
+// would see, at most every progressEvery however fast it changes, and its last state arrives.
+func TestSuperviseSignalsWhatChangesAndOnlyThat(t *testing.T) {
+	throttle(t, 300*time.Millisecond)
+	sig := &signals{}
+	executorsComeAndGo(t, sig, true, 2500*time.Millisecond)
+	got, at, _ := sig.all()
 	if len(got) == 0 {
 		t.Fatal("no progress signalled: the status query would show no executors")
 	}
-	last := got[len(got)-1]
-	want := LiveProgress{DriverPod: "pi-driver", DriverPhase: "Running", ExecutorsRunning: 2}
-	if last != want {
+	if last, want := got[len(got)-1], (LiveProgress{DriverPod: "pi-driver", DriverPhase: "Running", ExecutorsRunning: 6}); last != want {
 		t.Errorf("last signal %+v, want %+v", last, want)
-	}
-	// About 50 looks; the job changed three times (driver seen, executors pending, running).
-	if len(got) > 4 {
-		t.Errorf("%d signals for 3 changes in 2.5s: %+v", len(got), got)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i] == got[i-1] {
 			t.Errorf("signal %d repeats the one before: %+v", i, got[i])
 		}
+		if gap := at[i].Sub(at[i-1]); gap < 290*time.Millisecond { // measured at the call, after the loop read its clock
+			t.Errorf("signals %d and %d %s apart; at most one per 300ms", i-1, i, gap)
+		}
 	}
+	// Twelve changes in two bursts of 180ms each: a handful of signals, not twelve.
+	if len(got) > 6 {
+		t.Errorf("%d signals for two bursts of changes: %+v", len(got), got)
+	}
+
 	// Without SignalProgress (a run recorded before it) nothing is signalled.
 	quiet := &signals{}
-	a.Temporal = quiet
-	in.SignalProgress = false
-	_, _, _ = superviseInput(t, a, in, nil, 300*time.Millisecond)
-	if n := len(quiet.all()); n != 0 {
+	executorsComeAndGo(t, quiet, false, time.Second)
+	if _, _, n := quiet.all(); n != 0 {
 		t.Errorf("%d signals to a run that did not ask for them", n)
+	}
+}
+
+// A run that is gone (closed, or reset away) gets no more signals after the first NotFound;
+// any other failure is tried again at the same pace, not on every look.
+func TestSuperviseSignalFailures(t *testing.T) {
+	throttle(t, 300*time.Millisecond)
+	gone := &signals{fail: serviceerror.NewNotFound("workflow execution already completed")}
+	executorsComeAndGo(t, gone, true, 1500*time.Millisecond)
+	if _, _, n := gone.all(); n != 1 {
+		t.Errorf("%d signals to a closed run; want the one that found it closed", n)
+	}
+	busy := &signals{fail: serviceerror.NewUnavailable("frontend busy")}
+	executorsComeAndGo(t, busy, true, 1500*time.Millisecond)
+	_, at, n := busy.all()
+	if n < 2 {
+		t.Errorf("%d tries while the server was unavailable; want it tried again", n)
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 290*time.Millisecond { // measured at the call, after the loop read its clock
+			t.Errorf("tries %d and %d %s apart: a failure must wait as a success does", i-1, i, gap)
+		}
 	}
 }

@@ -65,9 +65,8 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepOutput, err
 		}
 		ended := false
 		switch {
-		case !r.DeleteAfter.IsZero():
-			// A finished job keeps them for its time to live, then they go.
-			ended = !time.Now().Before(r.DeleteAfter)
+		case time.Now().Before(r.DeleteAfter):
+			// A finished job keeps them for its time to live.
 		case r.App == "": // a SparkApplication's objects go with it (their owner reference)
 			if ended, err = a.ended(ctx, r); err != nil {
 				return out, err

@@ -119,9 +119,11 @@ ensure_search_attributes() {
 }
 
 up_cluster() {
-	# Pod logs (kubectl logs, kindling logs) need kwok's Logs CRD, which only a new cluster gets.
-	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]] && ! grep -q -- '- Logs' "$KWOK_WORKDIR/clusters/$cluster/kwok.yaml" 2>/dev/null; then
-		say "the kwok cluster '$cluster' predates pod logs: making it anew"
+	# Pod logs (kubectl logs, kindling logs) need kwok's Logs CRD, and a thousand jobs need the
+	# servers without client rate limits: only a new cluster gets either.
+	local conf=$KWOK_WORKDIR/clusters/$cluster/kwok.yaml
+	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]] && { ! grep -q -- '- Logs' "$conf" 2>/dev/null || ! grep -q 'disableQPSLimits: true' "$conf" 2>/dev/null; }; then
+		say "the kwok cluster '$cluster' predates pod logs or unlimited clients: making it anew"
 		stop_pid emulator
 		"$KWOKCTL" delete cluster --name "$cluster" >>"$state/kwokctl.log" 2>&1 || true
 	fi
@@ -144,9 +146,13 @@ up_cluster() {
 		for f in "$root"/dev/emulator/stages/*.yaml; do
 			[[ -f $f ]] && stages+=(--config "$f")
 		done
+		# --disable-qps-limits: the scheduler and controller-manager take no client rate limit
+		# (theirs would pace a burst of submissions) and the API server no in-flight cap; the
+		# kwok controller has none of its own.
 		"$KWOKCTL" create cluster --name "$cluster" --runtime binary \
 			"${stages[@]}" \
 			--enable-crds=Logs \
+			--disable-qps-limits \
 			--etcd-binary "$ETCD" \
 			--kube-apiserver-binary "$KUBE_APISERVER" \
 			--kube-controller-manager-binary "$KUBE_CONTROLLER_MANAGER" \

@@ -175,8 +175,9 @@ type jobRun struct {
 	createHeartbeat bool
 	// live: from versionLiveProgress on, Supervise signals its progress (SignalProgress).
 	live bool
-	// keepByMark: this run keeps its last attempt's objects by a delete-after mark.
-	keepByMark bool
+	// supervising is true only while Supervise runs: a progress signal handled after its
+	// result (in the same workflow task) must not undo the final progress.
+	supervising bool
 	// current: from versionCurrent on, every change before it is on without asking.
 	current bool
 	// app: from versionControllerMode on, the SparkApplication a controller-mode run is for.
@@ -515,6 +516,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	if j.current {
 		sopts = superviseOptionsCurrent
 	}
+	j.supervising = true
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sopts), a.Supervise,
 		activities.SuperviseInput{
 			Namespace:        r.Rendered.Namespace,
@@ -526,6 +528,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 			MaxRunTime:       job.SettingDuration(&j.spec, job.ConfMaxRunTime, 0),
 			SignalProgress:   j.live,
 		}).Get(ctx, &s)
+	j.supervising = false
 	if err != nil {
 		if cancelled(ctx, err) {
 			return done(endCancelled, "cancelled while the driver ran")
@@ -558,7 +561,7 @@ func (j *jobRun) followProgress(ctx workflow.Context) {
 		if !ch.Receive(ctx, &p) {
 			return
 		}
-		if j.status.Stage != StageSupervising || p.DriverPod != j.status.DriverPod {
+		if !j.supervising || p.DriverPod != j.status.DriverPod {
 			continue
 		}
 		j.status.DriverPhase = p.DriverPhase
@@ -617,7 +620,11 @@ func (j *jobRun) keep(ctx workflow.Context, at *attempt, ttl time.Duration, why 
 	if !j.changed(ctx, versionKeepByMark) {
 		return j.cleanupLater(ctx, at, ttl, why)
 	}
-	j.keepByMark = true
+	if at.driverUID == "" {
+		// No driver was made (the submission failed): nothing to read logs from, and the
+		// worker finds marks through drivers. What Create left goes now.
+		return false
+	}
 	c := j.cleanupInput(at)
 	until := workflow.Now(ctx).Add(ttl).UTC()
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, keepOptions), a.KeepObjects,

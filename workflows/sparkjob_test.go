@@ -632,13 +632,19 @@ func TestCleanupAfterDeletesOnceItsDelayEnds(t *testing.T) {
 func TestKeepThatFailsCleansUpAtOnce(t *testing.T) {
 	c := newCluster(t)
 	c.supervise = []activities.SuperviseOutput{failed(2)}
-	c.env.OnActivity(a.KeepObjects, mock.Anything, mock.Anything).Return(activities.KeepOutput{},
-		temporal.NewNonRetryableApplicationError("forbidden", "Forbidden", nil))
+	tried := 0
+	c.env.OnActivity(a.KeepObjects, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.KeepInput) (activities.KeepOutput, error) {
+			tried++
+			return activities.KeepOutput{}, temporal.NewNonRetryableApplicationError("forbidden", "Forbidden", nil)
+		})
 
 	res := c.run(t, spec())
 
 	require.Equal(t, StateFailed, res.State)
+	require.Equal(t, 1, tried, "the objects were to be kept")
 	require.Equal(t, []string{res.Attempts[0].DriverPod}, c.cleanedPods())
+	require.Nil(t, res.KeptUntil)
 }
 
 func TestExplicitTTLAppliesToSuccess(t *testing.T) {
@@ -852,4 +858,18 @@ func TestStatusShowsTheExecutorsSuperviseSignals(t *testing.T) {
 	require.Equal(t, 1, live.ExecutorsPending)
 	require.Contains(t, details, "Running, executors 2 running, 1 pending, 0 failed")
 	require.Equal(t, live, stale, "a signal about another driver changed the status")
+}
+
+// A submission that failed made no driver: nothing is kept for its logs, and what Create left
+// goes at once (the worker finds marks through drivers).
+func TestFailedSubmissionKeepsNothing(t *testing.T) {
+	c := newCluster(t)
+	c.createErr = []error{temporal.NewNonRetryableApplicationError("create driver pod: forbidden", activities.ErrSubmission, nil)}
+
+	res := c.run(t, spec(ttl(600)))
+
+	require.Equal(t, StateFailed, res.State)
+	require.Empty(t, c.keeps)
+	require.Len(t, c.cleanups, 1)
+	require.Nil(t, res.KeptUntil)
 }

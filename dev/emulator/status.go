@@ -177,3 +177,10 @@ func waitingReason(pod *corev1.Pod) string {
 	}
 	return ""
 }
+
+// Succeed ends a running driver as a Spark driver that exits 0 does (its executors are left
+// to whoever supervises it). make bench ends drivers at times it chooses with it.
+func Succeed(ctx context.Context, client kubernetes.Interface, namespace, name string) error {
+	_, err := terminate(ctx, client, namespace, name, terminationFor(0, ""))
+	return err
+}

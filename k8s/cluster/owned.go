@@ -27,8 +27,8 @@ type Run struct {
 	// object's lifetime, not the run's, decides when they go.
 	App     string
 	Objects []string
-	// DeleteAfter, when set, is the earliest delete-after of the run's objects: a finished
-	// job keeps them until then for its time to live.
+	// DeleteAfter, when set, is the latest delete-after of the run's objects: a finished job
+	// keeps them until then for its time to live.
 	DeleteAfter time.Time
 }
 
@@ -60,7 +60,7 @@ func (o Objects) Runs(ctx context.Context, namespace string) ([]Run, error) {
 		if app := m.Labels[render.LabelOperatorAppName]; app != "" {
 			r.App = app
 		}
-		if t, ok := DeleteAfter(m); ok && (r.DeleteAfter.IsZero() || t.Before(r.DeleteAfter)) {
+		if t, ok := DeleteAfter(m); ok && t.After(r.DeleteAfter) {
 			r.DeleteAfter = t
 		}
 		r.Objects = append(r.Objects, kind+"/"+m.Name)

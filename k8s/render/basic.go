@@ -435,6 +435,22 @@ func validateRole(s *job.JobSpec, role string, p *job.SparkPodSpec, coreRequest 
 			add(f, "label value: %s", msg)
 		}
 	}
+	// Kindling's own annotations say what happens to a pod (kindling.dev/delete-after deletes
+	// a finished job's objects): one copied from a kept pod must not reach a new job.
+	annotations := prefixed(s.SparkConf, "spark.kubernetes."+role+".annotation.")
+	for k, v := range p.Annotations {
+		annotations[k] = v
+	}
+	for _, k := range sortedKeys(annotations) {
+		if !strings.HasPrefix(k, "kindling.dev/") {
+			continue
+		}
+		f := job.SparkConfPath.Key("spark.kubernetes." + role + ".annotation." + k)
+		if _, fromSpec := p.Annotations[k]; fromSpec {
+			f = at.Child("annotations").Key(k)
+		}
+		add(f, "annotation %s is reserved for Kindling", k)
+	}
 	for _, k := range sortedKeys(envVars) {
 		for _, msg := range validation.IsEnvVarName(k) {
 			add(at.Child("envVars").Key(k), "%s", msg)

@@ -49,6 +49,12 @@ func TestValidateRules(t *testing.T) {
 			s.SparkConf = map[string]string{"spark.kubernetes.executor.label.spark-exec-id": "1"}
 		},
 			"spec.sparkConf[spark.kubernetes.executor.label.spark-exec-id]", "Custom executor labels cannot contain spark-exec-id as it is reserved for Spark."},
+		{"Kindling's annotation copied from a kept driver", func(s *job.JobSpec) {
+			s.Driver.Annotations = map[string]string{"kindling.dev/delete-after": "2026-11-26T05:00:00Z"}
+		}, "spec.driver.annotations[kindling.dev/delete-after]", "annotation kindling.dev/delete-after is reserved for Kindling"},
+		{"Kindling's annotation in conf", func(s *job.JobSpec) {
+			s.SparkConf = map[string]string{"spark.kubernetes.executor.annotation.kindling.dev/delete-after": "2026-11-26T05:00:00Z"}
+		}, "spec.sparkConf[spark.kubernetes.executor.annotation.kindling.dev/delete-after]", "reserved for Kindling"},
 		{"keytab", func(s *job.JobSpec) {
 			s.SparkConf = map[string]string{"spark.kerberos.keytab": "/etc/user.keytab", "spark.kerberos.principal": "user@EXAMPLE.COM"}
 		}, "spec.sparkConf[spark.kerberos.keytab]", `"/etc/user.keytab" is a file on the submitting machine, which Kindling cannot upload: put the keytab in a Secret`},

@@ -51,8 +51,9 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("load kubeconfig %s: %w", *kubeconfig, err)
 	}
-	// One app makes a few dozen writes in a burst; client-go's default 5 QPS would pace them.
-	restConfig.QPS, restConfig.Burst = 50, 100
+	// One app makes a few dozen writes in a burst, and a thousand apps (make bench's scale run)
+	// ten thousand executors: a client rate limit would pace them, not the API server.
+	restConfig.QPS, restConfig.Burst = 2000, 4000
 	restConfig.UserAgent = "kindling-emulator"
 	client, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {
