@@ -259,8 +259,10 @@ func (r *AppReconciler) start(ctx context.Context, app *v1beta2.SparkApplication
 		StaticDetails: fmt.Sprintf("Started by Kindling's controller for `kubectl get sparkapp -n %s %s` (uid %s). "+
 			"Its status is written back to the object; deleting the object cancels this run.", app.Namespace, app.Name, app.UID),
 	}
+	spec := JobSpec(app)
+	opts.TypedSearchAttributes = workflows.StartSearchAttributes(&spec)
 	carry := workflows.Carry{App: &workflows.AppRef{Name: app.Name, UID: string(app.UID), Generation: app.Generation, DriverPod: DriverPodName(app)}}
-	_, err := r.Temporal.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, JobSpec(app), carry)
+	_, err := r.Temporal.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, spec, carry)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return reconcile.Result{}, fmt.Errorf("start workflow %s: %w", id, err)

@@ -85,11 +85,7 @@ func newSubmitCmd(opts *temporalOptions) *cobra.Command {
 				TaskQueue:                taskQueue,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 				StaticSummary:            workflows.Summary(checked),
-				TypedSearchAttributes: temporal.NewSearchAttributes(
-					workflows.SearchAttrJobName.ValueSet(checked.Name),
-					workflows.SearchAttrNamespace.ValueSet(checked.Namespace),
-					workflows.SearchAttrState.ValueSet(workflows.StateRunning),
-				),
+				TypedSearchAttributes:    workflows.StartSearchAttributes(checked),
 			}, workflows.WorkflowName, *spec, carry)
 			if err != nil {
 				return fmt.Errorf("start job %s: %w", id, err)

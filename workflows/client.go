@@ -10,8 +10,10 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/kindling-dev/kindling/activities"
+	"github.com/kindling-dev/kindling/k8s/job"
 )
 
 // LiveStatus is the job's status as a client sees it: the workflow's status query, with
@@ -82,4 +84,15 @@ func missingSearchAttributes(namespace string, missing []string) error {
 	}
 	return fmt.Errorf("namespace %s lacks the search attributes %s, so every job would hang; register them with:\n  %s",
 		namespace, strings.Join(missing, ", "), cmd)
+}
+
+// StartSearchAttributes are the search attributes a client sets when it starts a SparkJob for
+// spec: the job is listed by name, namespace and state at once, and the workflow need not
+// upsert them.
+func StartSearchAttributes(spec *job.JobSpec) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		SearchAttrJobName.ValueSet(spec.Name),
+		SearchAttrNamespace.ValueSet(spec.Namespace),
+		SearchAttrState.ValueSet(StateRunning),
+	)
 }

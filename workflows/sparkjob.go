@@ -219,11 +219,15 @@ func SparkJob(ctx workflow.Context, spec job.JobSpec, carry Carry) (JobResult, e
 		j.live = true
 		workflow.Go(ctx, j.followProgress)
 	}
-	j.upsert(ctx,
-		SearchAttrJobName.ValueSet(spec.Name),
-		SearchAttrNamespace.ValueSet(spec.Namespace),
-		SearchAttrState.ValueSet(StateRunning),
-	)
+	if !j.current || !startedWith(ctx, spec) {
+		// A client that set them at start (StartSearchAttributes) saves an upsert: one event
+		// and one visibility write per job.
+		j.upsert(ctx,
+			SearchAttrJobName.ValueSet(spec.Name),
+			SearchAttrNamespace.ValueSet(spec.Namespace),
+			SearchAttrState.ValueSet(StateRunning),
+		)
+	}
 	if carry.Run == 1 && carry.AttemptsBefore == 0 {
 		j.metrics(ctx).Counter(MetricJobCreated).Inc(1)
 	}
@@ -757,6 +761,15 @@ func (j *jobRun) show(ctx workflow.Context) {
 		b.WriteString(fmt.Sprintf("\n\nobjects kept until %s", st.KeptUntil.Format(time.RFC3339)))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+// startedWith tells whether the run was started with StartSearchAttributes(spec).
+func startedWith(ctx workflow.Context, spec job.JobSpec) bool {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	name, _ := sa.GetKeyword(SearchAttrJobName)
+	ns, _ := sa.GetKeyword(SearchAttrNamespace)
+	state, _ := sa.GetKeyword(SearchAttrState)
+	return name == spec.Name && ns == spec.Namespace && state == StateRunning
 }
 
 // changed tells whether this run has the change: every run from versionCurrent on has it;

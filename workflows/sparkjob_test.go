@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -872,4 +873,28 @@ func TestFailedSubmissionKeepsNothing(t *testing.T) {
 	require.Empty(t, c.keeps)
 	require.Len(t, c.cleanups, 1)
 	require.Nil(t, res.KeptUntil)
+}
+
+// A job started with its search attributes set (as `kindling submit` and the controller start
+// it) does not upsert them again: one history event and one visibility write fewer per job.
+func TestSearchAttributesSetAtStartAreNotUpsertedAgain(t *testing.T) {
+	for _, atStart := range []bool{true, false} {
+		c := newCluster(t)
+		s := spec(ttl(0))
+		if atStart {
+			require.NoError(t, c.env.SetTypedSearchAttributesOnStart(StartSearchAttributes(&s)))
+		}
+		var upserted []string
+		c.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+			for k := range args.Get(0).(temporal.SearchAttributes).GetUntypedValues() {
+				upserted = append(upserted, k.GetName())
+			}
+		}).Return(nil)
+
+		res := c.run(t, s)
+
+		require.Equal(t, StateCompleted, res.State)
+		require.Equal(t, !atStart, slices.Contains(upserted, SearchAttrJobName.GetName()), "started with them: %v; upserted %v", atStart, upserted)
+		require.Contains(t, upserted, SearchAttrAppID.GetName(), "the app id is known only after Render")
+	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/kindling-dev/kindling/dev/emulator"
 	"github.com/kindling-dev/kindling/k8s/cluster"
 	"github.com/kindling-dev/kindling/k8s/job"
-	"github.com/kindling-dev/kindling/workflows"
 )
 
 // scaleResult is what the scale run measured on one worker following jobs × executors pods.
@@ -112,7 +111,7 @@ func scale(ctx context.Context, cfg config, tc client.Client, kc *cluster.Client
 	ids := make([]string, jobs)
 	if _, _, err := pool(64, jobs, func(i int) (time.Duration, error) {
 		ids[i] = fmt.Sprintf("bench-%s-scale-%d", id, i)
-		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue}, workflows.WorkflowName, scaleJob(fmt.Sprintf("s-%d", i), ns, id, executors))
+		_, err := startJob(ctx, tc, ids[i], queue, scaleJob(fmt.Sprintf("s-%d", i), ns, id, executors))
 		return 0, err
 	}); err != nil {
 		return res, err
@@ -151,9 +150,10 @@ func scale(ctx context.Context, cfg config, tc client.Client, kc *cluster.Client
 	res.ramp = time.Since(start)
 
 	// Full scale, held: what following it costs the worker.
-	window := 60 * time.Second
+	// Longer than twice the supervisors' 60 s heartbeat floor: every job's idle heartbeats count.
+	window := 150 * time.Second
 	if jobs < 500 {
-		window = 20 * time.Second
+		window = 70 * time.Second
 	}
 	hb0, err := metricValue(metricsURL, "kindling_heartbeats_total")
 	if err != nil {
