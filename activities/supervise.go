@@ -77,6 +77,9 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (out Supe
 	var lastSignal time.Time
 	signalling := in.SignalProgress
 	began := time.Now()
+	// The first signal waits as long as the next would: a job that ends within seconds costs
+	// no signal (its result says how it ended), one that runs shows its progress in seconds.
+	lastSignal = began
 	lim := cluster.Limits{StartTimeout: in.StartTimeout, ImagePullTimeout: in.ImagePullTimeout, MaxRunTime: in.MaxRunTime}
 	for {
 		now := time.Now()

@@ -69,7 +69,7 @@ func main() {
 	flag.StringVar(&cfg.metricsLabels, "metrics-labels", envOr("KINDLING_METRICS_LABELS", "app_type"),
 		"comma-separated labels of the operator-named spark_application_* metrics, from each job's metadata.labels (or namespace); as the operator's --metrics-labels")
 	flag.IntVar(&cfg.kubeQPS, "kube-qps", cluster.DefaultQPS, "requests per second to the Kubernetes API server, with bursts of twice that (client-go's default of 5 would queue a burst of submissions)")
-	flag.IntVar(&cfg.pollers, "pollers", 8, "task pollers of each kind (workflow, activity): more take bursts of submissions sooner")
+	flag.IntVar(&cfg.pollers, "pollers", 16, "most task pollers of each kind (workflow, activity); the worker scales between 1 and this as the server asks: more take bursts of submissions sooner")
 	flag.BoolVar(&cfg.controller, "controller", os.Getenv("KINDLING_CONTROLLER") == "true",
 		"also run controller mode: every SparkApplication applied to the cluster runs as a job, with its status written back as the Spark operator writes it (env KINDLING_CONTROLLER=true; replicas elect one leader)")
 	flag.StringVar(&cfg.leaderNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", "default"),
@@ -184,9 +184,10 @@ func run(cfg config, log *slog.Logger) error {
 	w := worker.New(tc, cfg.taskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.maxActivities,
 		// Bursts (a schedule firing hundreds of jobs at once) need more than the SDK's two
-		// pollers per kind: make bench measures the difference.
-		MaxConcurrentWorkflowTaskPollers: cfg.pollers,
-		MaxConcurrentActivityTaskPollers: cfg.pollers,
+		// pollers per kind, and an idle worker fewer: the server tells the worker how many
+		// it needs, up to --pollers. make bench measures the difference.
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: cfg.pollers}),
+		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: cfg.pollers}),
 		WorkerStopTimeout:                cfg.stopTimeout,
 		// Supervise heartbeats its progress; clients read the last one for live status.
 		MaxHeartbeatThrottleInterval:     cfg.heartbeatEvery,
