@@ -188,7 +188,7 @@ func run(cfg config, log *slog.Logger) error {
 		// it needs, up to --pollers. make bench measures the difference.
 		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: cfg.pollers}),
 		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: cfg.pollers}),
-		WorkerStopTimeout:                cfg.stopTimeout,
+		WorkerStopTimeout:          cfg.stopTimeout,
 		// Supervise heartbeats its progress; clients read the last one for live status.
 		MaxHeartbeatThrottleInterval:     cfg.heartbeatEvery,
 		DefaultHeartbeatThrottleInterval: cfg.heartbeatEvery,
