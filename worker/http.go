@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,8 +31,13 @@ func newReadiness() *readiness {
 func (r *readiness) set(why string) { r.why.Store(why) }
 
 // serveHTTP serves /metrics, /healthz (the process answers) and /readyz on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, m *metrics.Metrics, ready *readiness, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, addr string, m *metrics.Metrics, ready *readiness, profile bool, log *slog.Logger) error {
 	mux := http.NewServeMux()
+	if profile {
+		// Go's profiles (make bench reads the heap's at full scale); off unless asked.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.Handle("/metrics", m.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {

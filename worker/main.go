@@ -39,7 +39,7 @@ type config struct {
 	allowNamespaces               string
 	strict                        bool
 	httpAddress, metricsLabels    string
-	controller                    bool
+	controller, pprof             bool
 	pollers, kubeQPS              int
 	leaderNamespace, leaderID     string
 }
@@ -69,6 +69,7 @@ func main() {
 	flag.StringVar(&cfg.metricsLabels, "metrics-labels", envOr("KINDLING_METRICS_LABELS", "app_type"),
 		"comma-separated labels of the operator-named spark_application_* metrics, from each job's metadata.labels (or namespace); as the operator's --metrics-labels")
 	flag.IntVar(&cfg.kubeQPS, "kube-qps", cluster.DefaultQPS, "requests per second to the Kubernetes API server, with bursts of twice that (client-go's default of 5 would queue a burst of submissions)")
+	flag.BoolVar(&cfg.pprof, "pprof", false, "serve Go's profiles under /debug/pprof/ on --http-address")
 	flag.IntVar(&cfg.pollers, "pollers", 16, "most task pollers of each kind (workflow, activity); the worker scales between 1 and this as the server asks: more take bursts of submissions sooner")
 	flag.BoolVar(&cfg.controller, "controller", os.Getenv("KINDLING_CONTROLLER") == "true",
 		"also run controller mode: every SparkApplication applied to the cluster runs as a job, with its status written back as the Spark operator writes it (env KINDLING_CONTROLLER=true; replicas elect one leader)")
@@ -102,7 +103,7 @@ func run(cfg config, log *slog.Logger) error {
 	if cfg.httpAddress != "" {
 		httpCtx, stopHTTP := context.WithCancel(context.Background())
 		defer stopHTTP() // after the worker stopped: probes and scrapes work while it hands over
-		if err := serveHTTP(httpCtx, cfg.httpAddress, m, ready, log); err != nil {
+		if err := serveHTTP(httpCtx, cfg.httpAddress, m, ready, cfg.pprof, log); err != nil {
 			return err
 		}
 	}

@@ -472,7 +472,11 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 		}
 		return done(endNotRetryable, "render: "+message(err))
 	}
-	at.rendered = r.Rendered
+	// What the attempt needs later: its names, namespace, selector and memory. The manifests
+	// go once they are created: a worker follows a thousand cached runs.
+	at.rendered = render.Rendered{Names: r.Rendered.Names, AppID: r.Rendered.AppID, Namespace: r.Rendered.Namespace,
+		Selector: r.Rendered.Selector, DriverMemoryMiB: r.Rendered.DriverMemoryMiB, DriverMemoryOverheadMiB: r.Rendered.DriverMemoryOverheadMiB,
+		ExecutorMemoryMiB: r.Rendered.ExecutorMemoryMiB, ExecutorMemoryOverheadMiB: r.Rendered.ExecutorMemoryOverheadMiB}
 	at.result.AppID = r.Rendered.AppID
 	at.result.DriverPod = r.Rendered.Names.DriverPod
 	at.result.DriverMemoryOverheadMiB = r.Rendered.DriverMemoryOverheadMiB
@@ -493,6 +497,7 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	}
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, copts), a.CreateResources,
 		activities.CreateInput{Rendered: r.Rendered}).Get(ctx, &c)
+	r = activities.RenderOutput{} // the manifests are created (or never will be): drop them
 	if err != nil {
 		if cancelled(ctx, err) {
 			return done(endCancelled, "cancelled while creating resources")
@@ -523,8 +528,8 @@ func (j *jobRun) runAttempt(ctx workflow.Context, n int, driverOverhead, execOve
 	j.supervising = true
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sopts), a.Supervise,
 		activities.SuperviseInput{
-			Namespace:        r.Rendered.Namespace,
-			AppID:            r.Rendered.AppID,
+			Namespace:        at.rendered.Namespace,
+			AppID:            at.rendered.AppID,
 			DriverPod:        at.result.DriverPod,
 			DriverUID:        c.DriverUID,
 			StartTimeout:     job.SettingDuration(&j.spec, job.ConfDriverStartTimeout, DriverStartTimeout),

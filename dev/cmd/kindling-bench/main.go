@@ -293,6 +293,9 @@ func run(cfg config) error {
 		goal{"at scale: a pod's end seen by its job within 2 s at p99", sc.seenP99 <= 2*time.Second, ms(sc.seenP99)},
 		goal{"at scale: heartbeats ≤ 20 per second", sc.heartbeatsPerS <= 20, fmt.Sprintf("%.1f/s", sc.heartbeatsPerS)},
 	)
+	if sc.heapTop != "" {
+		notes = append(notes, fmt.Sprintf("The scale worker's live heap at full scale (%s), largest first:\n\n```\n%s\n```", at, sc.heapTop))
+	}
 	if sc.jobs < 1000 {
 		notes = append(notes, fmt.Sprintf("This run held %d jobs; the goal is judged at 1,000 jobs and 10,000 executors (`make bench BENCH_MODE=full`).", sc.jobs))
 	}
@@ -639,12 +642,14 @@ func render(cfg config, rows []row, goals []goal, notes []string, breakdownText 
 Baselines: for submissions, a workflow with the same Temporal round trips as a job up to its
 driver's creation (two local activities and two activities, all doing nothing), started the
 same way, n at a time, its latency taken when its second activity (the create's stand-in)
-runs; "raw client-go" creates the same three objects (ConfigMap,
-pod, Service) directly. No scheduler takes the measured jobs' drivers, so a submission is
-measured without the load of running the jobs it started (which the no-op baseline has not);
-they are terminated and removed between measurements. For whole jobs, a workflow of five empty activities. The Kindling
-worker runs as its own process (` + "`bin/kindling-worker`" + `), measured from /proc; the baselines run
-in the benchmark's process.
+runs; "raw client-go" creates the same three objects (ConfigMap, pod, Service) directly. No
+scheduler takes the measured jobs' drivers, so a submission is measured without the load of
+running the jobs it started (which the no-op baseline has not); they are terminated and
+removed between measurements. For whole jobs, a workflow of five empty activities. The
+baselines run on a worker in the benchmark's process with a connection of its own and the
+same autoscaling pollers as Kindling's worker, which runs as its own process
+(` + "`bin/kindling-worker`" + `), measured from /proc. The scale run starts a second Kindling worker
+for its jobs alone, on fake nodes of its own.
 `)
 	b.WriteString("\n## Goals, judged on this run\n\n| goal | this run | met |\n|---|---|---|\n")
 	for _, g := range goals {

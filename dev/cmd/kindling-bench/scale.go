@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -38,6 +39,7 @@ type scaleResult struct {
 	ended           int
 	seenP50         time.Duration // a driver's end → its job's Supervise completed
 	seenP99         time.Duration
+	heapTop         string // the worker's live heap at full scale, largest first (go tool pprof -top)
 }
 
 // scaleNodesLabel marks the fake nodes the scale run adds, and its jobs' node selector.
@@ -49,6 +51,20 @@ func scale(ctx context.Context, cfg config, tc client.Client, kc *cluster.Client
 	res := scaleResult{jobs: jobs, executors: executors}
 	ns := "bench-scale-" + id
 	core := kc.Kube.CoreV1()
+	// Fake nodes of their own, tainted so nothing else lands on them: the stack's three nodes
+	// hold 330 pods. They go last, once their pods are gone (defers run in reverse).
+	pods := jobs * (executors + 1)
+	nodes := pods/2500 + 1
+	defer func() {
+		for i := range nodes {
+			_ = core.Nodes().Delete(context.Background(), fmt.Sprintf("bench-%s-%d", id, i), metav1.DeleteOptions{})
+		}
+	}()
+	for i := range nodes {
+		if err := addNode(ctx, kc, fmt.Sprintf("bench-%s-%d", id, i), id); err != nil {
+			return res, err
+		}
+	}
 	if _, err := core.Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		return res, err
 	}
@@ -56,20 +72,6 @@ func scale(ctx context.Context, cfg config, tc client.Client, kc *cluster.Client
 	if _, err := core.ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "spark"}}, metav1.CreateOptions{}); err != nil {
 		return res, err
 	}
-	// Fake nodes of their own, tainted so nothing else lands on them: the stack's three nodes
-	// hold 330 pods.
-	pods := jobs * (executors + 1)
-	nodes := pods/2500 + 1
-	for i := range nodes {
-		if err := addNode(ctx, kc, fmt.Sprintf("bench-%s-%d", id, i), id); err != nil {
-			return res, err
-		}
-	}
-	defer func() {
-		for i := range nodes {
-			_ = core.Nodes().Delete(context.Background(), fmt.Sprintf("bench-%s-%d", id, i), metav1.DeleteOptions{})
-		}
-	}()
 
 	// The bench's own view of the pods (opened before the worker starts, so the API server's
 	// count of pod watches moves by the worker's alone).
@@ -90,7 +92,7 @@ func scale(ctx context.Context, cfg config, tc client.Client, kc *cluster.Client
 	}
 	queue := "bench-scale-" + id
 	wk := exec.Command(cfg.workerBin, "--kube-qps", strconv.Itoa(cfg.kubeQPS), "--task-queue", queue, "--sweep-every", "0",
-		"--http-address", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "warn", "--watch-namespace", ns)
+		"--http-address", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "warn", "--watch-namespace", ns, "--pprof")
 	wk.Stderr = os.Stderr
 	if err := wk.Start(); err != nil {
 		return res, fmt.Errorf("start %s: %w", cfg.workerBin, err)
@@ -170,6 +172,7 @@ func scale(ctx context.Context, cfg config, tc client.Client, kc *cluster.Client
 	res.cpuPerS = (cpu1 - cpu0) / window.Seconds()
 	rss, _ := procStatus(wk.Process.Pid, "VmRSS:")
 	res.rssMiB = rss / 1024
+	res.heapTop = heapTop(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", port))
 
 	// A driver's end, seen by its job: end a sample one by one, as drivers end in a real
 	// cluster, and time each from the status write to its Supervise's completion in history.
@@ -253,6 +256,8 @@ func addNode(ctx context.Context, kc *cluster.Clients, name, id string) error {
 
 func deleteNamespace(kc *cluster.Clients, ns string) {
 	ctx := context.Background()
+	zero := int64(0)
+	_ = kc.Kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
 	_ = kc.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 	for range 600 {
 		if _, err := kc.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
@@ -369,4 +374,36 @@ func superviseCompleted(ctx context.Context, tc client.Client, id string) (time.
 		return at, fmt.Errorf("%s: no completed Supervise in its history", id)
 	}
 	return at, nil
+}
+
+// heapTop fetches a heap profile and returns go tool pprof's top entries by live bytes, or
+// why it could not.
+func heapTop(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "no heap profile: " + err.Error()
+	}
+	defer resp.Body.Close()
+	f, err := os.CreateTemp("", "kindling-heap-*.pb.gz")
+	if err != nil {
+		return "no heap profile: " + err.Error()
+	}
+	defer os.Remove(f.Name())
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return "no heap profile: " + err.Error()
+	}
+	f.Close()
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=15", f.Name()).CombinedOutput()
+	if err != nil {
+		return "no heap profile: " + err.Error() + ": " + string(out)
+	}
+	// Keep the summary and the table, not the file name pprof prints first.
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "Showing") || strings.HasPrefix(l, "Type:") {
+			return strings.Join(lines[i:], "\n")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
