@@ -122,7 +122,8 @@ up_cluster() {
 	# Pod logs (kubectl logs, kindling logs) need kwok's Logs CRD, and a thousand jobs need the
 	# servers without client rate limits: only a new cluster gets either.
 	local conf=$KWOK_WORKDIR/clusters/$cluster/kwok.yaml
-	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]] && { ! grep -q -- '- Logs' "$conf" 2>/dev/null || ! grep -q 'disableQPSLimits: true' "$conf" 2>/dev/null; }; then
+	if [[ -d $KWOK_WORKDIR/clusters/$cluster ]] && { ! grep -q -- '- Logs' "$conf" 2>/dev/null ||
+		! grep -q 'disableQPSLimits: true' "$conf" 2>/dev/null || ! grep -q 'leader-elect' "$conf" 2>/dev/null; }; then
 		say "the kwok cluster '$cluster' predates pod logs or unlimited clients: making it anew"
 		stop_pid emulator
 		"$KWOKCTL" delete cluster --name "$cluster" >>"$state/kwokctl.log" 2>&1 || true
@@ -141,7 +142,7 @@ up_cluster() {
 	fi
 	if [[ ! -d $KWOK_WORKDIR/clusters/$cluster ]]; then
 		say "creating kwok cluster '$cluster' (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller)"
-		local stages=()
+		local stages=(--config "$root/dev/kwokctl.yaml")
 		local f
 		for f in "$root"/dev/emulator/stages/*.yaml; do
 			[[ -f $f ]] && stages+=(--config "$f")
