@@ -43,20 +43,7 @@ func TestCleanupRemovesTheAttemptAndNothingElse(t *testing.T) {
 			t.Fatalf("cleanup %d: %v", i+1, err)
 		}
 	}
-	ctx := context.Background()
-	pods, _ := cs.CoreV1().Pods("jobs").List(ctx, metav1.ListOptions{})
-	var left []string
-	for _, p := range pods.Items {
-		left = append(left, p.Name)
-	}
-	cms, _ := cs.CoreV1().ConfigMaps("jobs").List(ctx, metav1.ListOptions{})
-	for _, c := range cms.Items {
-		left = append(left, c.Name)
-	}
-	svcs, _ := cs.CoreV1().Services("jobs").List(ctx, metav1.ListOptions{})
-	for _, s := range svcs.Items {
-		left = append(left, s.Name)
-	}
+	left := names(t, cs)
 	want := map[string]bool{"a2-driver": true, "b-driver": true, "notebook": true, "b-conf": true}
 	if len(left) != len(want) {
 		t.Fatalf("left %v, want exactly a2-driver, b-driver, notebook, b-conf", left)

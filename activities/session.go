@@ -275,22 +275,34 @@ func (a *Activities) CleanupSession(ctx context.Context, in SessionCleanup) erro
 			a.Pods.ForgetApp(ns, e.Labels[job.LabelSparkAppID])
 		}
 	}
-	ours := func(m metav1.Object) bool { return m.GetLabels()[session.LabelSession] == id }
-	if svc, err := kube.CoreV1().Services(ns).Get(ctx, in.Names.Service, metav1.GetOptions{}); err == nil && ours(svc) {
-		err := kube.CoreV1().Services(ns).Delete(ctx, svc.Name, metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: metav1.NewUIDPreconditions(string(svc.UID))})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			return fmt.Errorf("delete Service %s: %w", svc.Name, err)
+	// The Service and ConfigMap go only if they carry this session's label, and only the
+	// objects read (a UID precondition): one made since under the name is not ours.
+	deleteOurs := func(what, name string, get func() (metav1.Object, error), del func(metav1.DeleteOptions) error) error {
+		obj, err := get()
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read %s %s: %w", what, name, err)
+		case obj.GetLabels()[session.LabelSession] != id:
+			return nil
 		}
-	} else if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("read Service %s: %w", in.Names.Service, err)
+		err = del(metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: metav1.NewUIDPreconditions(string(obj.GetUID()))})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("delete %s %s: %w", what, name, err)
+		}
+		return nil
 	}
-	if cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, in.Names.ConfigMap, metav1.GetOptions{}); err == nil && ours(cm) {
-		err := kube.CoreV1().ConfigMaps(ns).Delete(ctx, cm.Name, metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: metav1.NewUIDPreconditions(string(cm.UID))})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			return fmt.Errorf("delete ConfigMap %s: %w", cm.Name, err)
-		}
-	} else if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("read ConfigMap %s: %w", in.Names.ConfigMap, err)
+	svcs, cms := kube.CoreV1().Services(ns), kube.CoreV1().ConfigMaps(ns)
+	if err := deleteOurs("Service", in.Names.Service,
+		func() (metav1.Object, error) { return svcs.Get(ctx, in.Names.Service, metav1.GetOptions{}) },
+		func(o metav1.DeleteOptions) error { return svcs.Delete(ctx, in.Names.Service, o) }); err != nil {
+		return err
+	}
+	if err := deleteOurs("ConfigMap", in.Names.ConfigMap,
+		func() (metav1.Object, error) { return cms.Get(ctx, in.Names.ConfigMap, metav1.GetOptions{}) },
+		func(o metav1.DeleteOptions) error { return cms.Delete(ctx, in.Names.ConfigMap, o) }); err != nil {
+		return err
 	}
 	pod, err := kube.CoreV1().Pods(ns).Get(ctx, in.Pod, metav1.GetOptions{})
 	switch {

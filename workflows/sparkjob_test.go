@@ -245,6 +245,16 @@ func (c *cluster) run(t *testing.T, s job.JobSpec) JobResult {
 	return res
 }
 
+// status answers the status query, as the UI's Queries tab would.
+func (c *cluster) status(t *testing.T) Status {
+	t.Helper()
+	v, err := c.env.QueryWorkflow(QueryStatus)
+	require.NoError(t, err)
+	var st Status
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
 func (c *cluster) cleanedPods() []string {
 	var pods []string
 	for _, cl := range c.cleanups {
@@ -572,11 +582,7 @@ func TestCancelDeletesDriverAtOnce(t *testing.T) {
 	require.Empty(t, c.children, "no delayed cleanup: nothing is kept")
 	require.Empty(t, c.keeps, "nothing is kept")
 
-	v, qerr := c.env.QueryWorkflow(QueryStatus)
-	require.NoError(t, qerr)
-	var st Status
-	require.NoError(t, v.Get(&st))
-	require.Equal(t, StateCancelled, st.State)
+	require.Equal(t, StateCancelled, c.status(t).State)
 }
 
 func TestCancelWhileWaitingToRetryLeavesNothing(t *testing.T) {
@@ -605,11 +611,7 @@ func TestFailureKeepsDriverForTTLWithoutHoldingTheResult(t *testing.T) {
 	require.Equal(t, []time.Duration{DefaultFailureTTL}, c.kept())
 	require.Equal(t, job.AttemptSelector(job.RunKey("default-test-workflow-id", "default-test-run-id"), 1), c.keeps[0].in.Selector)
 	require.Equal(t, "jobs", c.keeps[0].in.Namespace)
-	v, err := c.env.QueryWorkflow(QueryStatus)
-	require.NoError(t, err)
-	var st Status
-	require.NoError(t, v.Get(&st))
-	require.Equal(t, c.keeps[0].in.Until, st.KeptUntil.UTC())
+	require.Equal(t, c.keeps[0].in.Until, c.status(t).KeptUntil.UTC())
 	require.NotNil(t, res.KeptUntil, "the result says how long the driver stays")
 	require.Equal(t, c.keeps[0].in.Until, res.KeptUntil.UTC())
 }
@@ -675,13 +677,7 @@ func TestStatusQuery(t *testing.T) {
 	c.superviseAfter = 10 * time.Minute
 	c.supervise = []activities.SuperviseOutput{failed(4), {Outcome: activities.OutcomeSucceeded,
 		Progress: activities.SuperviseProgress{DriverPhase: "Succeeded", ExecutorsRunning: 2, ExecutorsFailed: 1}}}
-	query := func() Status {
-		v, err := c.env.QueryWorkflow(QueryStatus)
-		require.NoError(t, err)
-		var st Status
-		require.NoError(t, v.Get(&st))
-		return st
-	}
+	query := func() Status { return c.status(t) }
 	var during, waiting Status
 	c.env.RegisterDelayedCallback(func() { during = query() }, 5*time.Minute)
 	c.env.RegisterDelayedCallback(func() { waiting = query() }, 11*time.Minute)
@@ -752,11 +748,7 @@ func TestRestartAlwaysContinuesAsNewCarryingItsState(t *testing.T) {
 func TestContinuedRunStartsWhereTheLastStopped(t *testing.T) {
 	c := newCluster(t)
 	var st Status
-	c.env.RegisterDelayedCallback(func() {
-		v, err := c.env.QueryWorkflow(QueryStatus)
-		require.NoError(t, err)
-		require.NoError(t, v.Get(&st))
-	}, time.Second)
+	c.env.RegisterDelayedCallback(func() { st = c.status(t) }, time.Second)
 	c.superviseAfter = time.Minute
 	c.mock()
 	c.env.ExecuteWorkflow(WorkflowName, spec(ttl(0)), Carry{Run: 2, AttemptsBefore: 100, DriverOverheadMiB: 1536, FirstDriverOverheadMiB: 384})
@@ -827,13 +819,7 @@ func TestCurrentDetailsShowTheLiveState(t *testing.T) {
 func TestStatusShowsTheExecutorsSuperviseSignals(t *testing.T) {
 	c := newCluster(t)
 	c.superviseAfter = 10 * time.Minute
-	query := func() Status {
-		v, err := c.env.QueryWorkflow(QueryStatus)
-		require.NoError(t, err)
-		var st Status
-		require.NoError(t, v.Get(&st))
-		return st
-	}
+	query := func() Status { return c.status(t) }
 	var live, stale Status
 	var details string
 	c.env.RegisterDelayedCallback(func() {

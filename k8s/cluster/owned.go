@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kindling-dev/kindling/k8s/job"
@@ -124,63 +125,44 @@ func (o Objects) Keep(ctx context.Context, namespace, selector string, until tim
 	core := o.Kube.CoreV1()
 	list := metav1.ListOptions{LabelSelector: selector}
 	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, job.AnnotationDeleteAfter, until.UTC().Format(time.RFC3339)))
+	mp, po := types.MergePatchType, metav1.PatchOptions{}
+	kinds := []struct {
+		what  string
+		list  func() (runtime.Object, error)
+		patch func(name string) error
+	}{
+		{"pods", func() (runtime.Object, error) { return core.Pods(namespace).List(ctx, list) },
+			func(n string) error { _, err := core.Pods(namespace).Patch(ctx, n, mp, patch, po); return err }},
+		{"services", func() (runtime.Object, error) { return core.Services(namespace).List(ctx, list) },
+			func(n string) error { _, err := core.Services(namespace).Patch(ctx, n, mp, patch, po); return err }},
+		{"ConfigMaps", func() (runtime.Object, error) { return core.ConfigMaps(namespace).List(ctx, list) },
+			func(n string) error { _, err := core.ConfigMaps(namespace).Patch(ctx, n, mp, patch, po); return err }},
+		{"claims", func() (runtime.Object, error) { return core.PersistentVolumeClaims(namespace).List(ctx, list) },
+			func(n string) error {
+				_, err := core.PersistentVolumeClaims(namespace).Patch(ctx, n, mp, patch, po)
+				return err
+			}},
+	}
 	n := 0
-	mark := func(what string, names []string, do func(name string) error) error {
-		for _, name := range names {
-			if err := do(name); err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("mark %s %s/%s to keep: %w", what, namespace, name, err)
+	for _, k := range kinds {
+		l, err := k.list()
+		if err != nil {
+			return n, fmt.Errorf("list %s with %s: %w", k.what, selector, err)
+		}
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			return n, err
+		}
+		for _, it := range items {
+			m, err := meta.Accessor(it)
+			if err != nil {
+				return n, err
+			}
+			if err := k.patch(m.GetName()); err != nil && !apierrors.IsNotFound(err) {
+				return n, fmt.Errorf("mark %s %s/%s to keep: %w", k.what, namespace, m.GetName(), err)
 			}
 			n++
 		}
-		return nil
 	}
-	mp := types.MergePatchType
-	var po metav1.PatchOptions
-	pods, err := core.Pods(namespace).List(ctx, list)
-	if err != nil {
-		return n, fmt.Errorf("list pods with %s: %w", selector, err)
-	}
-	if err := mark("pod", namesOf(pods.Items, func(p corev1.Pod) string { return p.Name }), func(name string) error {
-		_, err := core.Pods(namespace).Patch(ctx, name, mp, patch, po)
-		return err
-	}); err != nil {
-		return n, err
-	}
-	svcs, err := core.Services(namespace).List(ctx, list)
-	if err != nil {
-		return n, fmt.Errorf("list services with %s: %w", selector, err)
-	}
-	if err := mark("service", namesOf(svcs.Items, func(s corev1.Service) string { return s.Name }), func(name string) error {
-		_, err := core.Services(namespace).Patch(ctx, name, mp, patch, po)
-		return err
-	}); err != nil {
-		return n, err
-	}
-	cms, err := core.ConfigMaps(namespace).List(ctx, list)
-	if err != nil {
-		return n, fmt.Errorf("list ConfigMaps with %s: %w", selector, err)
-	}
-	if err := mark("ConfigMap", namesOf(cms.Items, func(c corev1.ConfigMap) string { return c.Name }), func(name string) error {
-		_, err := core.ConfigMaps(namespace).Patch(ctx, name, mp, patch, po)
-		return err
-	}); err != nil {
-		return n, err
-	}
-	pvcs, err := core.PersistentVolumeClaims(namespace).List(ctx, list)
-	if err != nil {
-		return n, fmt.Errorf("list claims with %s: %w", selector, err)
-	}
-	err = mark("claim", namesOf(pvcs.Items, func(c corev1.PersistentVolumeClaim) string { return c.Name }), func(name string) error {
-		_, err := core.PersistentVolumeClaims(namespace).Patch(ctx, name, mp, patch, po)
-		return err
-	})
-	return n, err
-}
-
-func namesOf[T any](items []T, name func(T) string) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = name(it)
-	}
-	return out
+	return n, nil
 }

@@ -208,7 +208,6 @@ func run(cfg config) error {
 			return err
 		}
 		cpu1, _ := procCPU(wk.Process.Pid)
-		_ = cpu0
 		b, err := baseline(ctx, tc, baseQueue, "BenchRoundTrips", n, total)
 		if err != nil {
 			return err
